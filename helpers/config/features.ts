@@ -1,0 +1,25 @@
+/**
+ * The features meshproof proves, one suite file each. The names are the keys users write in
+ * MESHPROOF_SKIP / MESHPROOF_ONLY and the names the conformance summary reports.
+ */
+export const featureCatalog = {
+  'traffic-shifting': 'Canary weights: 80 % of traffic to reviews v1, 10 % to v2, 10 % to v3',
+  'request-routing': 'Header routing: user jason is routed to reviews v2, everyone else to v1',
+  'fault-delay': 'Fault injection: a 7 s delay on ratings for user jason',
+  'fault-abort': 'Fault injection: HTTP 500 from ratings',
+  'circuit-breaker': 'Circuit breaker: 1 connection, 1 pending request, ejection after 1 consecutive 5xx',
+  'timeouts-retries': 'A 3 s timeout on reviews and 2 retries on 5xx and connect failures',
+  mirroring: 'Traffic mirroring: live traffic to reviews v1, a shadow copy to v3',
+  'mtls-strict': 'STRICT mTLS in the bookinfo namespace: plaintext from outside the mesh is rejected',
+  prometheus: 'Prometheus answers the lab PromQL queries with Istio metrics',
+  grafana: 'Grafana serves the Istio Mesh, Service, Workload and Control Plane dashboards',
+  jaeger: 'Jaeger holds end-to-end traces of productpage requests',
+  kiali: 'Kiali draws the bookinfo graph with live traffic and mTLS',
+} as const;
+
+export type FeatureName = keyof typeof featureCatalog;
+export const featureNames = Object.keys(featureCatalog) as FeatureName[];
+
+export function isFeatureName(name: string): name is FeatureName {
+  return Object.hasOwn(featureCatalog, name);
+}

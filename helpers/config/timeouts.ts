@@ -1,0 +1,52 @@
+/**
+ * Every duration meshproof waits for, in one place (as Gateway API's TimeoutConfig).
+ * Suites and helpers never write a literal timeout: they read it from here, and users override any of
+ * them with MESHPROOF_TIMEOUT_<NAME> (e.g. MESHPROOF_TIMEOUT_CONFIG_LIVE=90s) or `timeouts:` in the
+ * config file. Values are milliseconds.
+ */
+export const defaultTimeouts = {
+  /** A container engine or an API server must answer a preflight probe within this. */
+  preflight: 10_000,
+  /** Downloading one cluster tool (kind, helm, kubectl) and its checksum. */
+  toolDownload: 300_000,
+  /** `kind create cluster --wait`: the control plane becomes Ready. */
+  clusterCreate: 300_000,
+  /** One `helm upgrade --install` with --wait (istiod pulls images on a cold runner). */
+  helmInstall: 600_000,
+  /** A Deployment finishes its rollout (image pulls included). */
+  rollout: 600_000,
+  /** Every reviews version answers (the Java pods are Ready before Liberty serves). */
+  warmup: 300_000,
+  /** The ingress gateway serves /productpage from the host. */
+  ingressReady: 180_000,
+  /** Prometheus has scraped istio_requests_total; Grafana, Jaeger and Kiali APIs answer. */
+  addonReady: 300_000,
+  /** The configuration just applied is the one serving (consecutive successes included). */
+  configLive: 60_000,
+  /** Between two probes of a config-live gate. */
+  configLivePoll: 500,
+  /** A metric reaches the expected value after traffic was sent (scrape interval plus lag). */
+  metricPropagation: 120_000,
+  /** Between two Prometheus queries while awaiting a metric. */
+  metricPoll: 2_000,
+  /** One HTTP request of the traffic driver; above the 7 s fault delay and productpage's 2 × 3 s. */
+  request: 30_000,
+  /** A whole batch of traffic for one verdict. */
+  trafficBatch: 300_000,
+  /** Applying or deleting one feature's configuration (API round trips, not propagation). */
+  apply: 60_000,
+  /** Deleting namespaces and Helm releases during cleanup. */
+  cleanup: 300_000,
+  /** A generic poll interval for the provisioning waits. */
+  poll: 2_000,
+} as const;
+
+export type TimeoutName = keyof typeof defaultTimeouts;
+export type Timeouts = Record<TimeoutName, number>;
+
+export const timeoutNames = Object.keys(defaultTimeouts) as TimeoutName[];
+
+/** configLive → CONFIG_LIVE, the suffix of its environment variable. */
+export function timeoutEnvSuffix(name: TimeoutName): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}

@@ -1,0 +1,45 @@
+/**
+ * Errors a user can act on. They are printed as a message and a fix, never as a stack trace:
+ * a stack trace tells a platform engineer nothing about why their Docker or their config is wrong.
+ */
+export class MeshproofError extends Error {
+  override readonly name = 'MeshproofError';
+  constructor(
+    message: string,
+    /** What to do about it, one or more sentences. */
+    readonly fix: string | undefined = undefined,
+    /** 2 = the user's configuration is invalid; 1 = the environment or the mesh is not as needed. */
+    readonly exitCode: 1 | 2 = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** An invalid configuration value: exit code 2, before anything else happens. */
+export class ConfigError extends MeshproofError {
+  constructor(message: string, fix?: string) {
+    super(message, fix, 2);
+  }
+}
+
+export function formatUserError(error: MeshproofError): string {
+  const lines = [`meshproof: ${error.message}`];
+  if (error.fix) lines.push('', ...error.fix.split('\n').map((line) => `  ${line}`));
+  return lines.join('\n');
+}
+
+/**
+ * Runs `body`; a MeshproofError becomes a clean message on stderr and the process exits with its code.
+ * Anything else is a bug in meshproof and keeps its stack trace.
+ */
+export async function exitOnUserError<T>(body: () => Promise<T> | T): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof MeshproofError) {
+      process.stderr.write(`\n${formatUserError(error)}\n\n`);
+      process.exit(error.exitCode);
+    }
+    throw error;
+  }
+}

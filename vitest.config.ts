@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects. `conformance` runs the feature suites against a real mesh: global-setup.ts provisions it
+ * and the files run one at a time because they share that one mesh. `self` is the offline self-test suite
+ * (real Prometheus, real sockets, real Allure), runnable anywhere.
+ */
+// Reporters are a root option in vitest; the Allure results belong to conformance runs only, so a run of
+// the self-tests alone (`--project self`) keeps the plain reporter.
+const selfTestsOnly = process.argv.some((arg, i) => arg === 'self' && process.argv[i - 1] === '--project');
+
+export default defineConfig({
+  test: {
+    reporters: selfTestsOnly
+      ? ['default']
+      : ['default', ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }]],
+    projects: [
+      {
+        test: {
+          name: 'conformance',
+          include: ['suites/**/*.test.ts'],
+          globalSetup: ['./global-setup.ts'],
+          fileParallelism: false,
+          sequence: { concurrent: false },
+          // Per-test budgets come from the timeouts object inside each suite; this is only the outer bound.
+          testTimeout: 900_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
+        test: {
+          name: 'self',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
