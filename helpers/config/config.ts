@@ -269,9 +269,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   };
 }
 
-function defaultToolsDir(env: NodeJS.ProcessEnv): string {
-  const cacheHome = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(cacheHome, 'meshproof', 'tools');
+/** XDG's cache directory; a relative XDG_CACHE_HOME is invalid by the XDG spec and ignored. */
+export function defaultToolsDir(env: NodeJS.ProcessEnv): string {
+  const cacheHome = env.XDG_CACHE_HOME;
+  const base = cacheHome && path.isAbsolute(cacheHome) ? cacheHome : path.join(os.homedir(), '.cache');
+  return path.join(base, 'meshproof', 'tools');
 }
 
 function originOf(name: 'istioVersion' | 'kubernetesVersion', file: string | undefined, env: NodeJS.ProcessEnv): string {

@@ -12,13 +12,24 @@ export function fromRoot(...segments: string[]): string {
   return path.join(projectRoot, ...segments);
 }
 
-/** Reads one YAML data file (relative to the project root) and validates it; errors name file and field. */
-export function loadYamlData<S extends z.ZodType>(relativePath: string, schema: S): z.infer<S> {
-  const text = readFileSync(fromRoot(relativePath), 'utf8');
-  const result = schema.safeParse(parse(text));
+/**
+ * Reads one YAML data file (a path relative to the project root, or absolute) and validates it; an invalid
+ * file is a ConfigError naming the file and every bad field.
+ */
+export function loadYamlData<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
+  let document: unknown;
+  try {
+    document = parse(readFileSync(path.resolve(projectRoot, file), 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  const result = schema.safeParse(document);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
-    throw new ConfigError(`${relativePath} is invalid:\n  ${problems.join('\n  ')}`, 'Fix the data file; it is part of meshproof, so this is a bug if you did not edit it.');
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(the whole file)'}: ${issue.message}`);
+    throw new ConfigError(
+      `${file} is invalid:\n  ${problems.join('\n  ')}`,
+      'Fix the named fields; the comments in the file describe them.',
+    );
   }
   return result.data;
 }

@@ -123,3 +123,10 @@ describe('parseDuration', () => {
   ])('%s is %d ms', (text, expected) => expect(parseDuration(text)).toBe(expected));
   it.each(['90', 90, '', '-1s', 'soon'])('%s is refused', (raw) => expect(() => parseDuration(raw)).toThrow(/with a unit/));
 });
+
+describe('toolsDir', () => {
+  it('caches under $XDG_CACHE_HOME/meshproof/tools, else ~/.cache/meshproof/tools (a relative XDG path is invalid)', () => {
+    expect(loadConfig({ XDG_CACHE_HOME: '/var/cache/me' }, tempDir()).toolsDir).toBe('/var/cache/me/meshproof/tools');
+    expect(loadConfig({ XDG_CACHE_HOME: 'relative' }, tempDir()).toolsDir).toMatch(/\.cache\/meshproof\/tools$/);
+  });
+});

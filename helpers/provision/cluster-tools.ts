@@ -1,0 +1,325 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { access, chmod, constants, mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import * as tar from 'tar';
+import { fetch } from 'undici';
+import { z } from 'zod';
+import { loadYamlData } from '../config/data-file.ts';
+import { MeshproofError } from '../errors.ts';
+import { errorText, formatDuration } from '../gate/poll.ts';
+
+/**
+ * kind, helm and kubectl at the versions pinned in fixtures/cluster/cluster-tools.yaml: the user's own binary
+ * when it reports exactly that version, else a copy in the tools cache, else a download checked against the
+ * publisher's sha256. A binary only ever reaches its cache path after that check, so a cached file needs no
+ * second check.
+ */
+
+export const clusterToolNames = ['kind', 'helm', 'kubectl'] as const;
+export type ClusterToolName = (typeof clusterToolNames)[number];
+
+export const clusterToolsFile = 'fixtures/cluster/cluster-tools.yaml';
+
+const urlTemplate = z.string().regex(/^https?:\/\/\S+$/, 'must be an http(s) URL template');
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), 'must be a path inside the archive');
+
+const toolSpecSchema = z.strictObject({
+  version: z.string().regex(/^v\d+\.\d+\.\d+$/, 'must look like v1.2.3'),
+  binary: z.string().regex(/^[\w.-]+$/, 'must be a file name'),
+  download: z.discriminatedUnion('archive', [
+    z.strictObject({ url: urlTemplate, archive: z.literal('none') }),
+    z.strictObject({ url: urlTemplate, archive: z.literal('tar.gz'), binaryInArchive: relativePath }),
+  ]),
+  checksum: z.strictObject({
+    url: urlTemplate,
+    /** `hash`: the file holds only the hash; `sha256sum`: "<hash>  <file name>" lines. */
+    format: z.enum(['hash', 'sha256sum']),
+  }),
+  versionCheck: z.strictObject({
+    args: z.array(z.string()),
+    pattern: z.string().refine(hasCaptureGroup, 'must be a regular expression with a capture group'),
+  }),
+});
+
+const toolsFileSchema = z.strictObject({
+  tools: z.strictObject({ kind: toolSpecSchema, helm: toolSpecSchema, kubectl: toolSpecSchema }),
+});
+
+export type ClusterToolSpec = z.infer<typeof toolSpecSchema>;
+export type ClusterToolSpecs = Record<ClusterToolName, ClusterToolSpec>;
+
+function hasCaptureGroup(pattern: string): boolean {
+  try {
+    // The added empty alternative always matches, and the result's length counts the groups.
+    return new RegExp(`${pattern}|`).exec('')!.length > 1;
+  } catch {
+    return false;
+  }
+}
+
+export function loadClusterToolSpecs(file: string = clusterToolsFile): ClusterToolSpecs {
+  return loadYamlData(file, toolsFileSchema).tools;
+}
+
+export interface ToolPlatform {
+  os: 'linux' | 'darwin';
+  arch: 'amd64' | 'arm64';
+}
+
+// Node's names → the Go names the publishers use in their download paths.
+const goOs = new Map<string, ToolPlatform['os']>([
+  ['linux', 'linux'],
+  ['darwin', 'darwin'],
+]);
+const goArch = new Map<string, ToolPlatform['arch']>([
+  ['x64', 'amd64'],
+  ['arm64', 'arm64'],
+]);
+
+export function toolPlatform(platform: string = process.platform, arch: string = process.arch): ToolPlatform {
+  const osName = goOs.get(platform);
+  const archName = goArch.get(arch);
+  if (!osName || !archName) {
+    throw new MeshproofError(
+      `meshproof cannot download kind, helm and kubectl for ${platform}/${arch}: ` +
+        'it knows their downloads for linux and darwin on x64 (amd64) and arm64',
+      'Install the versions pinned in fixtures/cluster/cluster-tools.yaml yourself and put them on PATH, ' +
+        'or run meshproof on Linux or macOS (on Windows, inside WSL2).',
+    );
+  }
+  return { os: osName, arch: archName };
+}
+
+/** The concrete download, checksum and archive paths of one tool on one platform. */
+export function resolveToolUrls(spec: ClusterToolSpec, platform: ToolPlatform) {
+  const fill = (template: string) =>
+    template.replaceAll('{version}', spec.version).replaceAll('{os}', platform.os).replaceAll('{arch}', platform.arch);
+  return {
+    url: fill(spec.download.url),
+    checksumUrl: fill(spec.checksum.url),
+    binaryInArchive: spec.download.archive === 'tar.gz' ? fill(spec.download.binaryInArchive) : undefined,
+  };
+}
+
+/** The expected sha256 (lower case) from a publisher's checksum file; throws saying what is wrong with it. */
+export function parseChecksumFile(
+  text: string,
+  format: ClusterToolSpec['checksum']['format'],
+  fileName: string,
+): string {
+  if (format === 'hash') {
+    const hash = text.trim();
+    if (!/^[0-9a-f]{64}$/i.test(hash)) {
+      throw new Error(`the checksum file is not a sha256 hash: "${text.slice(0, 80)}"`);
+    }
+    return hash.toLowerCase();
+  }
+  // sha256sum and `shasum -a 256` write "<hash>  <name>", or "<hash> *<name>" in binary mode.
+  for (const line of text.split('\n')) {
+    const match = /^([0-9a-f]{64}) [ *](.+)$/i.exec(line.trim());
+    if (match && path.posix.basename(match[2]!) === fileName) return match[1]!.toLowerCase();
+  }
+  throw new Error(`the checksum file has no sha256 line for ${fileName}: "${text.slice(0, 160)}"`);
+}
+
+export interface EnsureClusterToolOptions {
+  /** Budget for fetching one tool, checksum file and download together (timeouts.toolDownload). */
+  timeoutMs: number;
+  /** Budget for one `<binary> version` call; defaults to timeoutMs. */
+  versionCheckTimeoutMs?: number;
+  /** Where downloaded tools are kept: <toolsDir>/<tool>/<version>/<binary> (config.toolsDir). */
+  toolsDir: string;
+  /** The pinned tools; defaults to loadClusterToolSpecs(). Tests pass specs that point at loopback. */
+  specs?: ClusterToolSpecs;
+  /** The PATH searched for a binary of the pinned version; defaults to process.env.PATH. */
+  pathEnv?: string;
+  /** Progress lines for the user ("kind v0.33.0: sha256 verified"). */
+  log?: (line: string) => void;
+}
+
+export interface EnsuredClusterTool {
+  tool: ClusterToolName;
+  version: string;
+  path: string;
+  source: 'path' | 'cache' | 'download';
+}
+
+export async function ensureClusterTools(
+  options: EnsureClusterToolOptions,
+): Promise<Record<ClusterToolName, EnsuredClusterTool>> {
+  const specs = options.specs ?? loadClusterToolSpecs();
+  // Settle all before failing, so no download is still writing into the cache when the caller sees the error.
+  const results = await Promise.allSettled(
+    clusterToolNames.map((tool) => ensureClusterTool(tool, { ...options, specs })),
+  );
+  const failed = results.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [kind, helm, kubectl] = results.map((result) => (result as PromiseFulfilledResult<EnsuredClusterTool>).value);
+  return { kind: kind!, helm: helm!, kubectl: kubectl! };
+}
+
+export async function ensureClusterTool(
+  tool: ClusterToolName,
+  options: EnsureClusterToolOptions,
+): Promise<EnsuredClusterTool> {
+  const spec = (options.specs ?? loadClusterToolSpecs())[tool];
+  const say = (line: string) => options.log?.(`${tool} ${spec.version}: ${line}`);
+  const versionCheckTimeoutMs = options.versionCheckTimeoutMs ?? options.timeoutMs;
+  const result = (toolPath: string, source: EnsuredClusterTool['source']) => ({
+    tool,
+    version: spec.version,
+    path: toolPath,
+    source,
+  });
+
+  for (const dir of (options.pathEnv ?? process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.resolve(dir, spec.binary);
+    if (!(await isExecutableFile(candidate))) continue;
+    const reported = await reportedVersion(candidate, spec, versionCheckTimeoutMs);
+    if (reported === spec.version) {
+      say(`using ${candidate} from PATH`);
+      return result(candidate, 'path');
+    }
+    say(`ignoring ${candidate} from PATH: it reports ${reported ?? 'no readable version'}`);
+  }
+
+  const toolsDir = options.toolsDir;
+  const cached = path.join(toolsDir, tool, spec.version, spec.binary);
+  if (await isExecutableFile(cached)) {
+    say(`using ${cached} from the tools cache`);
+    return result(cached, 'cache');
+  }
+
+  await downloadVerified(tool, spec, { ...options, toolsDir, destination: cached, versionCheckTimeoutMs, say });
+  return result(cached, 'download');
+}
+
+async function downloadVerified(
+  tool: ClusterToolName,
+  spec: ClusterToolSpec,
+  context: EnsureClusterToolOptions & {
+    toolsDir: string;
+    destination: string;
+    versionCheckTimeoutMs: number;
+    say: (line: string) => void;
+  },
+): Promise<void> {
+  const { url, checksumUrl, binaryInArchive } = resolveToolUrls(spec, toolPlatform());
+  const versionCommand = [spec.binary, ...spec.versionCheck.args].join(' ');
+  const failure = (failedUrl: string, problem: string) =>
+    new MeshproofError(
+      `${tool} ${spec.version}: ${problem}\n  URL: ${failedUrl}`,
+      `Retry; a network hiccup or a rate limit passes. If it keeps failing, install ${tool} ${spec.version} ` +
+        `yourself and put it on PATH: meshproof uses any ${spec.binary} on PATH whose \`${versionCommand}\` ` +
+        `reports ${spec.version}.`,
+    );
+  const signal = AbortSignal.timeout(context.timeoutMs);
+  // Turns a network error, an abort at the deadline or a broken archive into the user-facing failure.
+  const step = async <T>(stepUrl: string, what: string, body: () => Promise<T>): Promise<T> => {
+    try {
+      return await body();
+    } catch (error) {
+      if (error instanceof MeshproofError) throw error;
+      throw failure(
+        stepUrl,
+        signal.aborted
+          ? `${what} did not finish within ${formatDuration(context.timeoutMs)}`
+          : `${what} failed: ${errorText(error)}`,
+      );
+    }
+  };
+  const get = (getUrl: string, what: string) =>
+    step(getUrl, what, async () => {
+      const response = await fetch(getUrl, { signal }); // follows redirects (GitHub and dl.k8s.io redirect)
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        throw failure(getUrl, `${what} failed: the server answered HTTP ${response.status} ${response.statusText}`);
+      }
+      return response;
+    });
+
+  // Staged inside the tools dir: the final rename stays on one filesystem (so it is atomic), and a failure
+  // leaves only this directory to remove.
+  await mkdir(context.toolsDir, { recursive: true });
+  const workDir = await mkdtemp(path.join(context.toolsDir, `.download-${tool}-`));
+  try {
+    const fileName = path.posix.basename(new URL(url).pathname);
+    const checksumResponse = await get(checksumUrl, 'fetching the checksum file');
+    const checksumText = await step(checksumUrl, 'fetching the checksum file', () => checksumResponse.text());
+    const expected = await step(checksumUrl, 'reading the checksum file', async () =>
+      parseChecksumFile(checksumText, spec.checksum.format, fileName),
+    );
+
+    const response = await get(url, 'the download');
+    const size = Number(response.headers.get('content-length'));
+    context.say(`downloading ${url}${size > 0 ? ` (${(size / 1e6).toFixed(1)} MB)` : ''}`);
+    const downloaded = path.join(workDir, fileName);
+    const hash = createHash('sha256');
+    await step(url, 'the download', () =>
+      pipeline(
+        Readable.fromWeb(response.body!),
+        async function* hashWhileStreaming(chunks: AsyncIterable<Buffer>) {
+          for await (const chunk of chunks) {
+            hash.update(chunk);
+            yield chunk;
+          }
+        },
+        createWriteStream(downloaded),
+        { signal },
+      ),
+    );
+    const actual = hash.digest('hex');
+    if (actual !== expected) {
+      throw failure(
+        url,
+        `sha256 mismatch, the download was refused: expected ${expected} (from ${checksumUrl}), got ${actual}`,
+      );
+    }
+    context.say('sha256 verified');
+
+    let staged = downloaded;
+    if (binaryInArchive) {
+      const extractDir = path.join(workDir, 'extracted');
+      await mkdir(extractDir);
+      await step(url, 'unpacking the archive', () => tar.x({ file: downloaded, cwd: extractDir }, [binaryInArchive]));
+      staged = path.join(extractDir, binaryInArchive);
+      if (!(await isFile(staged))) throw failure(url, `the archive holds no ${binaryInArchive}`);
+    }
+    await chmod(staged, 0o755);
+    // The right bytes can still be the wrong build for this machine; running it says so before it is cached.
+    const reported = await reportedVersion(staged, spec, context.versionCheckTimeoutMs);
+    if (reported !== spec.version) {
+      const seen = reported ?? 'no readable version';
+      throw failure(url, `the downloaded ${spec.binary} reports ${seen}, not ${spec.version}`);
+    }
+    await mkdir(path.dirname(context.destination), { recursive: true });
+    await rename(staged, context.destination);
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function reportedVersion(binary: string, spec: ClusterToolSpec, timeoutMs: number): Promise<string | undefined> {
+  const run = await execa(binary, spec.versionCheck.args, {
+    all: true,
+    reject: false,
+    timeout: timeoutMs,
+    stdin: 'ignore',
+  });
+  return new RegExp(spec.versionCheck.pattern, 'm').exec(run.all ?? '')?.[1];
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return stat(file).then((info) => info.isFile(), () => false);
+}
+
+async function isExecutableFile(file: string): Promise<boolean> {
+  return (await isFile(file)) && access(file, constants.X_OK).then(() => true, () => false);
+}
