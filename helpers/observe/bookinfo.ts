@@ -1,0 +1,313 @@
+/**
+ * What Bookinfo's responses say about who served them, read from the body text (pure functions), and how
+ * to become a Bookinfo user (the only I/O here: one POST /login).
+ *
+ * Upstream files the markers below come from (istio/istio):
+ *   - samples/bookinfo/src/productpage/templates/productpage.html   the Tailwind page (images 1.20.1+)
+ *   - samples/bookinfo/src/productpage/productpage.py                error texts, /login, /api/v1 routes
+ *   - samples/bookinfo/src/reviews/reviews-application/src/main/java/application/rest/LibertyRestEndpoint.java
+ *                                                                    the reviews JSON (podname, rating)
+ */
+import { Client } from 'undici';
+import { MeshproofError } from '../errors.ts';
+import { errorText, formatDuration } from '../gate/poll.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Classes a classifier returns: the vocabulary verdicts count in.
+
+/** reviews-v1 … reviews-vN: the version that served the request. */
+export type ReviewsVersionClass = `reviews-v${number}`;
+/** productpage could not get reviews at all (its own JSON `error`, or the page's "Error fetching product reviews"). */
+export const REVIEWS_UNAVAILABLE = 'reviews-unavailable';
+/** reviews answered, but every rating it carried was `{"error": "Ratings service is currently unavailable"}`. */
+export const RATINGS_UNAVAILABLE = 'ratings-unavailable';
+/** The signals disagree (the pod name says v2, the stars are red): a broken double or a broken mesh, never a guess. */
+export const REVIEWS_CONFLICT = 'reviews-conflict';
+/** Not a response this module knows how to read (not JSON, the old Bootstrap page, a proxy's error body). */
+export const UNRECOGNISED = 'unrecognised';
+
+export type ReviewsClass =
+  | ReviewsVersionClass
+  | typeof REVIEWS_UNAVAILABLE
+  | typeof RATINGS_UNAVAILABLE
+  | typeof REVIEWS_CONFLICT
+  | typeof UNRECOGNISED;
+
+/** A full reading: the class a verdict counts, plus what it was read from (for failure messages). */
+export interface ReviewsReading {
+  class: ReviewsClass;
+  /** The reviews pod name, when the response carried one. */
+  podname?: string;
+  /** The version read from the pod name prefix (`reviews-v2-…` → reviews-v2). */
+  versionFromPodname?: ReviewsVersionClass;
+  /** The version read from the rating shape or the stars' colour. */
+  versionFromShape?: ReviewsVersionClass;
+  /** Why the class is what it is, in words. */
+  why: string;
+}
+
+// Deployment pods are named <deployment>-<replicaset hash>-<suffix>; the Deployments are reviews-v1/-v2/-v3
+// (samples/bookinfo/platform/kube/bookinfo.yaml), and reviews reports $HOSTNAME as `podname`.
+const podnameVersion = /^reviews-(v\d+)-/;
+
+function versionOfPod(podname: string | undefined): ReviewsVersionClass | undefined {
+  const match = podname === undefined ? null : podnameVersion.exec(podname);
+  return match ? (`reviews-${match[1]}` as ReviewsVersionClass) : undefined;
+}
+
+/** Combines the pod name's version with the shape's; either may be missing, but they must not disagree. */
+function combine(
+  podname: string | undefined,
+  fromShape: ReviewsVersionClass | undefined,
+  shapeWhy: string,
+): ReviewsReading {
+  const fromPod = versionOfPod(podname);
+  const base = { podname, versionFromPodname: fromPod, versionFromShape: fromShape };
+  if (fromPod && fromShape && fromPod !== fromShape) {
+    return { ...base, class: REVIEWS_CONFLICT, why: `pod ${podname} is ${fromPod}, but ${shapeWhy}` };
+  }
+  const version = fromPod ?? fromShape;
+  if (!version) return { ...base, class: UNRECOGNISED, why: `no pod name and ${shapeWhy}` };
+  return { ...base, class: version, why: fromPod ? `pod ${podname}; ${shapeWhy}` : shapeWhy };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The reviews JSON: GET /api/v1/products/0/reviews (productpage passes the reviews body through).
+
+/**
+ * Reads the reviews JSON. LibertyRestEndpoint.java builds it by string concatenation:
+ * `{"id": "0", "podname": "<$HOSTNAME>", "clustername": "<$CLUSTER_NAME or null>", "reviews": [...]}`;
+ * each review has `rating` only when ENABLE_RATINGS=true (v2, v3): `{"stars": n, "color": "black"|"red"}`
+ * (STAR_COLOR: black for v2, red for v3), or `{"error": "Ratings service is currently unavailable"}` when
+ * ratings failed. productpage.py answers `{"error": "Sorry, product reviews are currently unavailable for
+ * this book."}` when reviews did not answer.
+ */
+export function readReviewsJson(body: string): ReviewsReading {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    return { class: UNRECOGNISED, why: `not JSON: ${JSON.stringify(body.slice(0, 80))}` };
+  }
+  if (!isObject(doc)) return { class: UNRECOGNISED, why: 'JSON, but not an object' };
+  if (typeof doc.error === 'string' && !('reviews' in doc)) {
+    return { class: REVIEWS_UNAVAILABLE, why: `productpage says: ${doc.error}` };
+  }
+  const podname = typeof doc.podname === 'string' ? doc.podname : undefined;
+  if (!Array.isArray(doc.reviews) || doc.reviews.length === 0) {
+    return { class: UNRECOGNISED, podname, why: 'no `reviews` array' };
+  }
+  const ratings = doc.reviews.map((review) => (isObject(review) ? review.rating : undefined));
+  if (ratings.every((rating) => rating === undefined)) return combine(podname, 'reviews-v1', 'no ratings (v1 shape)');
+  if (ratings.every((rating) => isObject(rating) && typeof rating.error === 'string')) {
+    // Only v2 and v3 call ratings; the pod name still tells which, but the class is the failure.
+    return { ...combine(podname, undefined, 'ratings failed'), class: RATINGS_UNAVAILABLE };
+  }
+  const colours = new Set(ratings.map((rating) => (isObject(rating) ? rating.color : undefined)));
+  if (colours.size === 1 && colours.has('black')) return combine(podname, 'reviews-v2', 'black stars (v2 shape)');
+  if (colours.size === 1 && colours.has('red')) return combine(podname, 'reviews-v3', 'red stars (v3 shape)');
+  return { ...combine(podname, undefined, 'the ratings are mixed'), class: REVIEWS_CONFLICT };
+}
+
+/** The classifier for `/api/v1/products/0/reviews`: "reviews-v2", "ratings-unavailable", … */
+export function reviewsVersionFromJson(body: string): ReviewsClass {
+  return readReviewsJson(body).class;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The product page: GET /productpage (always 200; everything is in the HTML).
+
+// templates/productpage.html: `<title>Simple Bookstore App</title>`, in both the old and the current page.
+const titleMarker = '<title>Simple Bookstore App</title>';
+// templates/productpage.html renders each filled star as `<svg id="glyphicon glyphicon-star" class="h-5 w-5
+// flex-none" …>` (the id was added upstream in be755b2 / istio#51373 so istio.io's tests keep matching);
+// empty stars are SVGs without an id. The closing quote matters: the old Bootstrap page had
+// `<span class="glyphicon glyphicon-star">` (a class, not an id) and `glyphicon-star-empty`.
+const filledStar = /<svg\b[^>]*\bid="glyphicon glyphicon-star"/g;
+// templates/productpage.html: `<div class="flex gap-x-1 text-{{ review.rating.color }}-500">` wraps the
+// stars. `text-red-500` alone also styles the error paragraphs below, so only `gap-x-1 text-<colour>-500`
+// says anything about the version.
+const starColour = /\bgap-x-1 text-(black|red)-500\b/g;
+// templates/productpage.html: `Reviews served by: {{ reviews.podname }}` under each review (whitespace and a
+// newline in between), then `on cluster <div>…` only when clustername != "null".
+const servedBy = /Reviews served by:\s*([a-z0-9][a-z0-9.-]*)/g;
+// templates/productpage.html, current page only: the reviews heading `<h4 class="text-3xl font-semibold">`.
+// The old Bootstrap page had `<h4 class="text-center text-primary">Book Reviews</h4>`.
+const currentReviewsHeading = /<h4 class="text-3xl font-semibold">Book Reviews<\/h4>/;
+// The old Bootstrap page (images before 1.20.0): `<font color="…">` around `<span class="glyphicon …">`.
+const oldMarkup = /<span class="glyphicon glyphicon-star(-empty)?"|<font color=/;
+
+// Error texts. templates/productpage.html: `<p class="text-2xl text-red-500">Error fetching product
+// reviews</p>` (no "!", unlike istio.io's fault-injection page and the old template) followed by
+// `{{ reviews.error }}`, which productpage.py sets to "Sorry, product reviews are currently unavailable for
+// this book."; the same pair for details; and `<p class="text-red-500">{{ review.rating.error }}</p>` once
+// per review, with LibertyRestEndpoint.java's "Ratings service is currently unavailable".
+const reviewsErrorHeading = /Error fetching product reviews/g;
+const reviewsErrorText = /Sorry, product reviews are currently unavailable for this book\./g;
+const detailsErrorHeading = /Error fetching product details/g;
+const detailsErrorText = /Sorry, product details are currently unavailable for this book\./g;
+const ratingsErrorText = /Ratings service is currently unavailable/g;
+
+/** How often each failure text appears on one product page; all zero on a healthy page. */
+export interface ProductPageProblems {
+  /** productpage got no reviews (both attempts failed or timed out): 1 on such a page. */
+  reviewsUnavailable: number;
+  /** productpage got no details: 1 on such a page. */
+  detailsUnavailable: number;
+  /** reviews v2/v3 got no ratings: one per review, so 2 on such a page. */
+  ratingsUnavailable: number;
+}
+
+export function productPageProblems(html: string): ProductPageProblems {
+  const count = (pattern: RegExp) => html.match(pattern)?.length ?? 0;
+  return {
+    // Either line alone is enough: a page whose `reviews` dict was empty prints only the heading.
+    reviewsUnavailable: Math.max(count(reviewsErrorHeading), count(reviewsErrorText)),
+    detailsUnavailable: Math.max(count(detailsErrorHeading), count(detailsErrorText)),
+    ratingsUnavailable: count(ratingsErrorText),
+  };
+}
+
+/** The names of the problems present ("reviews unavailable", …), for messages and classifications. */
+export function problemNames(problems: ProductPageProblems): string[] {
+  const names: string[] = [];
+  if (problems.reviewsUnavailable) names.push('reviews unavailable');
+  if (problems.detailsUnavailable) names.push('details unavailable');
+  if (problems.ratingsUnavailable) names.push(`ratings unavailable ×${problems.ratingsUnavailable}`);
+  return names;
+}
+
+/** Reads the product page: which reviews version rendered it, or which failure it shows. */
+export function readProductPage(html: string): ReviewsReading {
+  if (!html.includes(titleMarker)) return { class: UNRECOGNISED, why: 'not the Bookinfo product page (no title)' };
+  const problems = productPageProblems(html);
+  if (problems.reviewsUnavailable) return { class: REVIEWS_UNAVAILABLE, why: 'the page says reviews are unavailable' };
+
+  const pods = new Set([...html.matchAll(servedBy)].map((match) => match[1] as string));
+  if (pods.size > 1) return { class: REVIEWS_CONFLICT, why: `served by several pods: ${[...pods].join(', ')}` };
+  const podname = pods.values().next().value;
+  const current = podname !== undefined || currentReviewsHeading.test(html);
+  if (!current) {
+    const why = oldMarkup.test(html)
+      ? 'the old Bootstrap markup (images before 1.20.0), which this suite does not read'
+      : 'no reviews section in the current markup';
+    return { class: UNRECOGNISED, why };
+  }
+
+  if (problems.ratingsUnavailable) {
+    return { ...combine(podname, undefined, 'ratings failed'), class: RATINGS_UNAVAILABLE };
+  }
+  const stars = html.match(filledStar)?.length ?? 0;
+  const colours = new Set([...html.matchAll(starColour)].map((match) => match[1]));
+  if (colours.size > 1) return { ...combine(podname, undefined, 'both black and red stars'), class: REVIEWS_CONFLICT };
+  if (colours.size === 0) {
+    return stars === 0
+      ? combine(podname, 'reviews-v1', 'no stars (v1 shape)')
+      : { ...combine(podname, undefined, `${stars} stars but no colour`), class: REVIEWS_CONFLICT };
+  }
+  const colour = colours.has('red') ? 'red' : 'black';
+  return combine(podname, colour === 'red' ? 'reviews-v3' : 'reviews-v2', `${stars} ${colour} stars`);
+}
+
+/** The classifier for `/productpage`: "reviews-v3", "reviews-unavailable", … */
+export function reviewsVersionFromHtml(html: string): ReviewsClass {
+  return readProductPage(html).class;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sessions: productpage forwards `end-user` only from its Flask session (productpage.py getForwardHeaders:
+// `if 'user' in session: headers['end-user'] = session['user']`), so an `end-user` header sent from outside
+// does nothing. A "jason" request is a request that carries jason's `session` cookie.
+
+/** A logged-in Bookinfo user; pass it to sendTraffic as `session`. */
+export interface BookinfoSession {
+  user: string;
+  /** The Cookie header value to send, `session=<value>`. */
+  cookie: string;
+}
+
+export interface LoginOptions {
+  /** For the one POST, from the timeouts object (`request`). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export class LoginError extends MeshproofError {}
+
+/**
+ * Logs in as `user` (the password is ignored upstream; any name is accepted). productpage.py login()
+ * answers 302 to `request.referrer`, which is `Location: None` without a Referer (Flask 3.1), so the redirect
+ * is NOT followed: the `session` cookie is taken from the 302 itself.
+ */
+export async function loginAs(baseUrl: string, user: string, options: LoginOptions): Promise<BookinfoSession> {
+  const form = new URLSearchParams({ username: user, passwd: 'password' }).toString();
+  const response = await bookinfoCall(baseUrl, '/login', options, {
+    method: 'POST',
+    body: form,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  const pair = sessionPair(response.setCookie);
+  if (response.status >= 400 || !pair) {
+    const seen = response.setCookie.length ? `Set-Cookie: ${response.setCookie.join(' | ')}` : 'no Set-Cookie';
+    throw new LoginError(
+      `logging in to Bookinfo as ${user} at ${baseUrl}/login gave no session cookie (HTTP ${response.status}, ${seen})`,
+      'Check that the ingress routes POST /login to productpage (the bookinfo VirtualService lists `exact: /login`) ' +
+        'and that the base URL is the gateway, not a sidecar-less path.',
+    );
+  }
+  return { user, cookie: pair };
+}
+
+/** GET /logout with the session (the redirect is not followed); the cookie is useless afterwards. */
+export async function logout(baseUrl: string, session: BookinfoSession, options: LoginOptions): Promise<void> {
+  const response = await bookinfoCall(baseUrl, '/logout', options, {
+    method: 'GET',
+    headers: { cookie: session.cookie },
+  });
+  if (response.status >= 400) {
+    throw new LoginError(`logging ${session.user} out of Bookinfo at ${baseUrl}/logout gave HTTP ${response.status}`);
+  }
+}
+
+/** `session=<value>` from Set-Cookie lines (Flask: `session=…; HttpOnly; Path=/`); an emptied cookie is none. */
+export function sessionPair(setCookie: readonly string[]): string | undefined {
+  for (const line of setCookie) {
+    const match = /^\s*session=([^;]*)/.exec(line);
+    if (match?.[1]) return `session=${match[1]}`;
+  }
+  return undefined;
+}
+
+async function bookinfoCall(
+  baseUrl: string,
+  path: string,
+  options: LoginOptions,
+  init: { method: 'GET' | 'POST'; body?: string; headers: Record<string, string> },
+): Promise<{ status: number; setCookie: string[] }> {
+  const target = new URL(path, baseUrl);
+  // A client of its own, closed afterwards: no keep-alive socket outlives the login in a global pool.
+  const client = new Client(target.origin);
+  const signal = options.signal
+    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
+    : AbortSignal.timeout(options.timeoutMs);
+  try {
+    // undici's request() never follows redirects unless a redirect interceptor is added: exactly what is needed.
+    const response = await client.request({ path: target.pathname + target.search, signal, ...init });
+    await response.body.dump();
+    const raw = response.headers['set-cookie'];
+    return { status: response.statusCode, setCookie: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw] };
+  } catch (error) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const why = signal.aborted ? `timeout after ${formatDuration(options.timeoutMs)}` : errorText(error);
+    throw new LoginError(
+      `could not reach Bookinfo at ${target.href}: ${why}`,
+      'Check that the ingress gateway is reachable from this machine (the base URL and port).',
+    );
+  } finally {
+    await client.close();
+  }
+}
