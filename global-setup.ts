@@ -1,30 +1,68 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadConfig } from './helpers/config/config.ts';
+import { loadConfig, type MeshproofConfig } from './helpers/config/config.ts';
 import { exitOnUserError } from './helpers/errors.ts';
+import { clusterAccess, openClusterRunner } from './helpers/provision/cluster.ts';
 import { runPreflight } from './helpers/provision/preflight.ts';
-import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
+import { provisionStack, resumeTrafficGenerator, type MeshEnvironment } from './helpers/provision/provision.ts';
+import type { ClusterAccess, ClusterRunner } from './helpers/provision/runner.ts';
+import { PhaseTracker, stderrLog, type PhaseRecord } from './helpers/report/progress.ts';
+
+/** What every suite receives (inject('meshproof')). */
+export interface MeshproofRun {
+  config: MeshproofConfig;
+  access: ClusterAccess;
+  mesh: MeshEnvironment;
+  /** The setup phases with their durations and skip reasons, for the report. */
+  setupPhases: PhaseRecord[];
+}
 
 /**
- * The conformance run's setup: configuration, then preflight, then the stack. A user error (bad config,
- * no Docker, a cluster that does not answer) ends the run here with a message and a non-zero exit code
- * instead of a stack trace, before any suite starts: the suites must never pass without a mesh.
+ * The conformance run's setup: configuration, preflight, then the stack (created, or reused when it already
+ * holds). A user error (bad config, no Docker, a cluster that does not answer, a wait that ran out) ends the
+ * run here with a message and a non-zero exit code instead of a stack trace, before any suite starts: the
+ * suites never pass without a mesh.
  */
 export default async function setup(project: TestProject) {
   const config = await exitOnUserError(() => loadConfig());
   const phases = new PhaseTracker(stderrLog);
-  await exitOnUserError(() =>
-    phases.run('preflight', async () => {
+  const access = clusterAccess(config);
+  let runner: ClusterRunner | undefined;
+  const provisioned = await exitOnUserError(async () => {
+    await phases.run('preflight', async () => {
       const preflight = await runPreflight(config);
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
-    }),
-  );
-  // kind writes its context as kind-<name>; the suites reach the cluster through that context.
-  const clusterAccess = config.target === 'kind' ? { ...config, context: `kind-${config.clusterName}` } : config;
-  project.provide('meshproofConfig', clusterAccess);
+    });
+    await phases.run('cluster tools (kind, helm, kubectl)', async () => {
+      runner = await openClusterRunner(config, access, (line) => phases.note(line));
+    });
+    return provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });
+  });
+
+  mkdirSync(config.reportsDir, { recursive: true });
+  writeFileSync(path.join(config.reportsDir, 'setup-phases.json'), `${JSON.stringify(phases.phases, null, 2)}\n`);
+  const run: MeshproofRun = { config, access, mesh: provisioned, setupPhases: phases.phases };
+  project.provide('meshproof', run);
+
+  return async () => {
+    await provisioned.close();
+    const teardown = new PhaseTracker(stderrLog);
+    await exitOnUserError(async () => {
+      if (config.target === 'kind' && !config.keepCluster) {
+        await teardown.run(`delete the kind cluster ${config.clusterName} (MESHPROOF_KEEP_CLUSTER=false)`, async () => {
+          await runner!.run('kind', ['delete', 'cluster', '--name', config.clusterName], { timeoutMs: config.timeouts.cleanup });
+        });
+      } else {
+        // The lab stays up for the person exploring it, with its live traffic.
+        await teardown.run('resume the traffic generator', () => resumeTrafficGenerator(runner!, config));
+      }
+    });
+  };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    meshproofConfig: import('./helpers/config/config.ts').MeshproofConfig;
+    meshproof: MeshproofRun;
   }
 }

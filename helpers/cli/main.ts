@@ -3,9 +3,15 @@ import { configurationVariables, loadConfig } from '../config/config.ts';
 import { featureCatalog } from '../config/features.ts';
 import { timeoutNames } from '../config/timeouts.ts';
 import { istioReleases, kindMatrixFor, loadSupportedVersions } from '../config/versions.ts';
-import { exitOnUserError } from '../errors.ts';
+import { exitOnUserError, MeshproofError } from '../errors.ts';
 import { formatDuration } from '../gate/poll.ts';
 import { runPreflight } from '../provision/preflight.ts';
+import { cleanup, type CleanupScope } from '../provision/cleanup.ts';
+import { clusterAccess, openClusterRunner } from '../provision/cluster.ts';
+import { renderPlan } from '../provision/plan-text.ts';
+import { provisionStack } from '../provision/provision.ts';
+import { buildStackPlan } from '../provision/stack.ts';
+import { PhaseTracker, stderrLog } from '../report/progress.ts';
 
 const program = new Command('meshproof')
   .description(
@@ -67,6 +73,70 @@ program
       if (result.engine) process.stdout.write(`${result.engine.name} ${result.engine.version} answers; kind can create the cluster.\n`);
       if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version} at ${result.cluster.server}.\n`);
       for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
+    }),
+  );
+
+program
+  .command('plan')
+  .description('print, without a cluster, everything a run would do: kind config, helm commands and values, manifests, waits, suites')
+  .option('--lab', 'plan `meshproof deploy` (traffic generator left running) instead of a conformance run')
+  .action((options: { lab?: boolean }) =>
+    exitOnUserError(() => {
+      const config = loadConfig();
+      // Building the plan reads and validates every fixture: an invalid object fails here, naming file and field.
+      const plan = buildStackPlan(config);
+      process.stdout.write(renderPlan(config, plan, { quietTrafficGenerator: !options.lab }));
+    }),
+  );
+
+program
+  .command('deploy')
+  .description('build the lab (kind, Istio, addons, Bookinfo, live traffic) for exploring by hand; reuses what is already there')
+  .action(() =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const phases = new PhaseTracker(stderrLog);
+      await phases.run('preflight', async () => {
+        for (const warning of (await runPreflight(config)).warnings) phases.note(`warning: ${warning}`);
+      });
+      const access = clusterAccess(config);
+      const runner = await openClusterRunner(config, access, (line) => phases.note(line));
+      const stack = await provisionStack({ config, runner, phases, quietTrafficGenerator: false });
+      await stack.close();
+      const ctx = `--context ${access.context}`;
+      process.stdout.write(
+        [
+          '',
+          `The lab is up (Istio ${stack.istioVersion}, Kubernetes ${stack.kubernetesVersion}), in ${phases.total()}.`,
+          stack.ingressUrl.startsWith('http://127.0.0.1:8080')
+            ? `Bookinfo:   ${stack.ingressUrl}/productpage`
+            : `Bookinfo:   kubectl ${ctx} port-forward -n istio-system svc/istio-ingressgateway 8080:80   then http://localhost:8080/productpage`,
+          `Kiali:      kubectl ${ctx} port-forward -n istio-system svc/kiali 20001:20001   then http://localhost:20001/kiali`,
+          `Grafana:    kubectl ${ctx} port-forward -n istio-system svc/grafana 3000:3000    then http://localhost:3000`,
+          `Jaeger:     kubectl ${ctx} port-forward -n istio-system svc/tracing 16686:80     then http://localhost:16686/jaeger`,
+          `Prometheus: kubectl ${ctx} port-forward -n istio-system svc/prometheus 9090:9090 then http://localhost:9090`,
+          '',
+        ].join('\n'),
+      );
+    }),
+  );
+
+program
+  .command('cleanup')
+  .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, or the whole kind cluster)')
+  .option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons')
+  .option('--delete-cluster', 'delete the whole kind cluster')
+  .action((options: { appOnly?: boolean; deleteCluster?: boolean }) =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : 'lab';
+      if (scope === 'cluster' && config.target !== 'kind') {
+        throw new MeshproofError('--delete-cluster deletes a kind cluster; MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.');
+      }
+      const phases = new PhaseTracker(stderrLog);
+      const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
+      await cleanup(scope, config, runner, phases);
+      phases.note(`cleanup done in ${phases.total()}`);
     }),
   );
 

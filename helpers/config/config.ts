@@ -5,6 +5,7 @@ import ms from 'ms';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
+import { fixturesDirEnv } from './data-file.ts';
 import { featureNames, isFeatureName, type FeatureName } from './features.ts';
 import { defaultTimeouts, timeoutEnvSuffix, timeoutNames, type TimeoutName, type Timeouts } from './timeouts.ts';
 import {
@@ -42,6 +43,8 @@ export interface MeshproofConfig {
   only: FeatureName[];
   toolsDir: string;
   reportsDir: string;
+  /** A copy of fixtures/ to use instead of meshproof's own (MESHPROOF_FIXTURES_DIR); undefined for the shipped one. */
+  fixturesDir: string | undefined;
   /** The config file that was read, if any. */
   configFile: string | undefined;
 }
@@ -165,6 +168,7 @@ export const defaultConfigFile = 'meshproof.config.yaml';
 export function configurationVariables(): { env: string; key: string }[] {
   return [
     { env: configFileEnv, key: '(path of the config file)' },
+    { env: fixturesDirEnv, key: '(a copy of fixtures/ to use instead; environment only)' },
     ...Object.values(settings).map(({ env, key }) => ({ env, key })),
     ...timeoutNames.map((name) => ({ env: `MESHPROOF_TIMEOUT_${timeoutEnvSuffix(name)}`, key: `timeouts.${name}` })),
   ];
@@ -265,8 +269,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     only: parsed.only ?? [],
     toolsDir: path.resolve(cwd, parsed.toolsDir ?? defaultToolsDir(env)),
     reportsDir: path.resolve(cwd, parsed.reportsDir ?? 'reports'),
+    fixturesDir: readFixturesDir(env, cwd),
     configFile: file,
   };
+}
+
+/**
+ * MESHPROOF_FIXTURES_DIR is read from the environment only (not the config file): the data files are found
+ * through it before the configuration exists (supported-versions.yaml decides what a valid version is).
+ */
+function readFixturesDir(env: NodeJS.ProcessEnv, cwd: string): string | undefined {
+  const raw = env[fixturesDirEnv];
+  if (!raw) return undefined;
+  const dir = path.resolve(cwd, raw);
+  if (!existsSync(path.join(dir, 'cluster', 'supported-versions.yaml'))) {
+    throw new ConfigError(`${fixturesDirEnv}=${raw} is not valid: expected a copy of meshproof's fixtures/ folder (no cluster/supported-versions.yaml in ${dir}).`);
+  }
+  return dir;
 }
 
 /** XDG's cache directory; a relative XDG_CACHE_HOME is invalid by the XDG spec and ignored. */

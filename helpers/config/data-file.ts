@@ -12,6 +12,19 @@ export function fromRoot(...segments: string[]): string {
   return path.join(projectRoot, ...segments);
 }
 
+export const fixturesDirEnv = 'MESHPROOF_FIXTURES_DIR';
+
+/**
+ * Where a data file really is. Files are named as in the repository ("fixtures/bookinfo/bookinfo.yaml");
+ * MESHPROOF_FIXTURES_DIR points the `fixtures/` part at a copy a user adapted (their own values, a changed
+ * Bookinfo), so the same names appear in plans and errors either way.
+ */
+export function resolveDataPath(file: string, env: NodeJS.ProcessEnv = process.env): string {
+  const override = env[fixturesDirEnv];
+  if (override && file.startsWith('fixtures/')) return path.resolve(override, file.slice('fixtures/'.length));
+  return path.resolve(projectRoot, file);
+}
+
 /**
  * Reads one YAML data file (a path relative to the project root, or absolute) and validates it; an invalid
  * file is a ConfigError naming the file and every bad field.
@@ -19,7 +32,7 @@ export function fromRoot(...segments: string[]): string {
 export function loadYamlData<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
   let document: unknown;
   try {
-    document = parse(readFileSync(path.resolve(projectRoot, file), 'utf8'));
+    document = parse(readFileSync(resolveDataPath(file), 'utf8'));
   } catch (error) {
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
   }

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import * as istioNetworking from '@kubernetes-models/istio/networking.istio.io/v1';
+import * as istioSecurity from '@kubernetes-models/istio/security.istio.io/v1';
+import * as istioTelemetry from '@kubernetes-models/istio/telemetry.istio.io/v1';
+import * as apps from 'kubernetes-models/apps/v1';
+import * as batch from 'kubernetes-models/batch/v1';
+import * as core from 'kubernetes-models/v1';
+import { parseAllDocuments } from 'yaml';
+import { resolveDataPath } from '../config/data-file.ts';
+import type { IstioRelease } from '../config/versions.ts';
+import { MeshproofError } from '../errors.ts';
+
+/** A Kubernetes object as read from a fixture: the fields every object has, the rest untyped. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** An object together with the fixture it came from, so every error can name the file. */
+export interface FixtureObject {
+  file: string;
+  object: KubeObject;
+}
+
+export class ManifestError extends MeshproofError {
+  constructor(file: string, object: string | undefined, problem: string) {
+    super(`${file}${object ? `: ${object}` : ''}: ${problem}`, 'Fix the fixture; every object must be valid for its kind.');
+  }
+}
+
+type Model = { apiVersion: string; kind: string; new (data: unknown): { validate(): void } };
+
+/** apiVersion/kind → model class, from every class the model packages export for the kinds meshproof uses. */
+const models = new Map<string, Model>();
+for (const group of [core, apps, batch, istioNetworking, istioSecurity, istioTelemetry]) {
+  for (const exported of Object.values(group)) {
+    const model = exported as unknown as Model;
+    if (typeof exported === 'function' && typeof model.apiVersion === 'string' && typeof model.kind === 'string') {
+      models.set(`${model.apiVersion}/${model.kind}`, model);
+    }
+  }
+}
+
+export function describeObject(object: Partial<KubeObject>): string {
+  const name = object.metadata?.name ?? '(no name)';
+  return `${object.kind ?? '(no kind)'} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${name}`;
+}
+
+/** Reads every document of a fixture (relative to the project root); empty documents (comment-only) are skipped. */
+export function loadFixture(file: string): FixtureObject[] {
+  const text = readFileSync(resolveDataPath(file), 'utf8');
+  const objects: FixtureObject[] = [];
+  for (const document of parseAllDocuments(text)) {
+    if (document.errors.length > 0) throw new ManifestError(file, undefined, `not valid YAML: ${document.errors[0]!.message}`);
+    const value = document.toJS() as unknown;
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) throw new ManifestError(file, undefined, 'a document is not a Kubernetes object');
+    const object = value as KubeObject;
+    if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string' || typeof object.metadata?.name !== 'string') {
+      throw new ManifestError(file, describeObject(object), 'every object needs apiVersion, kind and metadata.name');
+    }
+    objects.push({ file, object });
+  }
+  return objects;
+}
+
+/**
+ * Istio parses its duration fields itself (CEL `duration()` in the CRDs), and the generated schemas only say
+ * "string": "3 seconds" or "3" would pass them and be refused by the cluster. These are the duration fields
+ * meshproof's fixtures use (istio/api networking/v1alpha3 virtual_service.proto and destination_rule.proto).
+ */
+const istioDurationFields = new Set([
+  'timeout',
+  'perTryTimeout',
+  'fixedDelay',
+  'interval',
+  'baseEjectionTime',
+  'connectTimeout',
+  'idleTimeout',
+  'maxConnectionDuration',
+  'time',
+]);
+const goDuration = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
+
+function checkIstioDurations(value: unknown, at: string[], problems: string[]): void {
+  if (Array.isArray(value)) value.forEach((item, i) => checkIstioDurations(item, [...at, String(i)], problems));
+  else if (value && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (istioDurationFields.has(key) && typeof child === 'string' && !goDuration.test(child)) {
+        problems.push(`${[...at, key].join('.')}: "${child}" is not a duration such as 500ms, 3s or 1m`);
+      }
+      checkIstioDurations(child, [...at, key], problems);
+    }
+  }
+}
+
+/** Validates one object against the schema of its kind; the error names the file, the object and the field. */
+export function validateObject({ file, object }: FixtureObject): void {
+  const model = models.get(`${object.apiVersion}/${object.kind}`);
+  const label = describeObject(object);
+  if (!model) {
+    throw new ManifestError(file, label, `meshproof has no schema for ${object.apiVersion} ${object.kind}; known: ${[...models.keys()].filter((k) => !k.endsWith('List')).join(', ')}`);
+  }
+  const problems: string[] = [];
+  try {
+    new model(object).validate();
+  } catch (error) {
+    const ajvErrors = (error as { errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }).errors;
+    if (!ajvErrors) throw error;
+    for (const e of ajvErrors) {
+      const field = e.instancePath.split('/').filter(Boolean).join('.') || '(the object)';
+      const allowed = Array.isArray(e.params?.allowedValues) ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
+      problems.push(`${field}: ${e.message ?? 'is invalid'}${allowed}`);
+    }
+  }
+  if (object.apiVersion.includes('istio.io')) checkIstioDurations(object.spec, ['spec'], problems);
+  if (problems.length > 0) throw new ManifestError(file, label, problems.join('; '));
+}
+
+/** The Bookinfo image prefix the fixtures are written with (Istio 1.30's registry). */
+export const fixtureBookinfoImagePrefix = 'registry.istio.io/release/examples-bookinfo-';
+
+/**
+ * Adapts objects to the configured Istio release: Bookinfo images come from the registry and tag shipped with
+ * that release (the registry moved at 1.30). Returns new objects; the fixtures stay as a person applies them.
+ */
+export function renderForRelease(objects: FixtureObject[], istio: IstioRelease): FixtureObject[] {
+  const rewrite = (image: string) =>
+    image.startsWith(fixtureBookinfoImagePrefix)
+      ? `${istio.bookinfo.imagePrefix}${image.slice(fixtureBookinfoImagePrefix.length).replace(/:[^:]+$/, '')}:${istio.bookinfo.tag}`
+      : image;
+  return objects.map(({ file, object }) => {
+    const copy = structuredClone(object);
+    const containers = (copy as { spec?: { template?: { spec?: { containers?: { image?: string }[] } } } }).spec?.template?.spec?.containers;
+    for (const container of containers ?? []) if (container.image) container.image = rewrite(container.image);
+    return { file, object: copy };
+  });
+}

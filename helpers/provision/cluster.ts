@@ -1,0 +1,23 @@
+import type { MeshproofConfig } from '../config/config.ts';
+import type { Log } from '../report/progress.ts';
+import { ensureClusterTools } from './cluster-tools.ts';
+import { ToolRunner, type ClusterAccess } from './runner.ts';
+
+/** How meshproof reaches the cluster: kind's context for a kind target, the configured one otherwise. */
+export function clusterAccess(config: MeshproofConfig): ClusterAccess {
+  if (config.target === 'kind') return { kubeconfig: config.kubeconfig, context: `kind-${config.clusterName}` };
+  return { kubeconfig: config.kubeconfig, context: config.context ?? '' };
+}
+
+/** The pinned tools (downloaded once when missing), wired to the run's cluster. */
+export async function openClusterRunner(config: MeshproofConfig, access: ClusterAccess, log: Log): Promise<ToolRunner> {
+  const tools = await ensureClusterTools({
+    timeoutMs: config.timeouts.toolDownload,
+    versionCheckTimeoutMs: config.timeouts.preflight,
+    toolsDir: config.toolsDir,
+    log,
+  });
+  // kind drives Podman only when asked to (KIND_EXPERIMENTAL_PROVIDER, kind docs).
+  const env = config.containerEngine === 'podman' ? { ...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman' } : process.env;
+  return new ToolRunner({ kind: tools.kind.path, helm: tools.helm.path, kubectl: tools.kubectl.path }, access, env);
+}

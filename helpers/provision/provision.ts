@@ -1,0 +1,237 @@
+import { isDeepStrictEqual } from 'node:util';
+import { stringify } from 'yaml';
+import type { MeshproofConfig } from '../config/config.ts';
+import { resolveDataPath } from '../config/data-file.ts';
+import { MeshproofError } from '../errors.ts';
+import { pollUntil } from '../gate/poll.ts';
+import type { PhaseTracker } from '../report/progress.ts';
+import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
+import { runOrFail, type ClusterRunner, type PortForward } from './runner.ts';
+import {
+  buildStackPlan,
+  trafficGenerator,
+  workloadNamespaces,
+  type ApplyStep,
+  type HelmReleaseStep,
+  type KindClusterStep,
+  type StackPhase,
+  type StackStep,
+} from './stack.ts';
+
+export const fieldManager = 'meshproof';
+
+/** What the suites get from a provisioned stack. */
+export interface MeshEnvironment {
+  ingressUrl: string;
+  addons: AddonUrls;
+  kubernetesVersion: string;
+  istioVersion: string;
+}
+
+export interface Provisioned extends MeshEnvironment {
+  /** Closes the port-forwards the run holds open. */
+  close(): Promise<void>;
+}
+
+export interface ProvisionOptions {
+  config: MeshproofConfig;
+  runner: ClusterRunner;
+  phases: PhaseTracker;
+  /** Conformance runs pause the traffic generator so it cannot pollute their measurements; the lab does not. */
+  quietTrafficGenerator: boolean;
+}
+
+/** Builds the whole lab (each phase skipped when its state already holds) and waits until it serves. */
+export async function provisionStack(options: ProvisionOptions): Promise<Provisioned> {
+  const plan = await applyStack(options);
+  return awaitStackReady(options, ingressUrlOnHost(plan));
+}
+
+/** Every phase of the plan, in order: the cluster, Istio, the addons and the workloads. */
+export async function applyStack(options: ProvisionOptions): Promise<StackPhase[]> {
+  const { config, runner, phases } = options;
+  const plan = buildStackPlan(config);
+  for (const phase of plan) await phases.run(phase.name, () => runStep(phase.step, options));
+  if (options.quietTrafficGenerator) await phases.run('pause the traffic generator for the run', () => pauseTrafficGenerator(runner, config));
+  return plan;
+}
+
+/**
+ * Readiness, not hope: every workload available, the ingress serving, every reviews version warm, the addons
+ * answering. The addons (and the ingress, where no host port maps to it) are reached through port-forwards
+ * held open for the run.
+ */
+export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: string | undefined): Promise<Provisioned> {
+  const { config, runner, phases } = options;
+  await phases.run('every workload available', async () => {
+    for (const namespace of workloadNamespaces) await awaitDeploymentsAvailable(runner, namespace, config.timeouts);
+  });
+
+  const forwards: PortForward[] = [];
+  const close = async () => {
+    await Promise.all(forwards.splice(0).map((f) => f.close()));
+  };
+  try {
+    const forward = async (namespace: string, target: string, port: number) => {
+      const opened = await runner.portForward(namespace, target, port, config.timeouts.preflight);
+      forwards.push(opened);
+      return opened.url;
+    };
+    const ingressUrl = ingressOnHost ?? (await forward('istio-system', 'svc/istio-ingressgateway', 80));
+    await phases.run('ingress serves /productpage', () => awaitIngressServes(ingressUrl, config.timeouts));
+    await phases.run('every reviews version answers (warm-up)', async () => {
+      const answered = await awaitReviewsWarm(ingressUrl, config.timeouts);
+      phases.note(`reviews answers during warm-up: ${JSON.stringify(answered)}`);
+    });
+    const addons: AddonUrls = {
+      prometheus: await forward('istio-system', 'svc/prometheus', 9090),
+      grafana: await forward('istio-system', 'svc/grafana', 3000),
+      jaeger: await forward('istio-system', 'svc/tracing', 80),
+      kiali: await forward('istio-system', 'svc/kiali', 20001),
+    };
+    await phases.run('Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer', () => awaitAddonsReady(addons, config.timeouts));
+    const kubernetesVersion = await serverVersion(runner, config);
+    phases.note(`stack ready in ${phases.total()}: Kubernetes ${kubernetesVersion}, Istio ${config.istio.version}`);
+    return { ingressUrl, addons, kubernetesVersion, istioVersion: config.istio.version, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** On kind the gateway's NodePort is mapped to a host port (fixtures/cluster/kind-cluster.yaml). */
+export function ingressUrlOnHost(plan: StackPhase[]): string | undefined {
+  const cluster = plan.find((p) => p.step.kind === 'kind-cluster')?.step as KindClusterStep | undefined;
+  const nodes = (cluster?.config.nodes ?? []) as { extraPortMappings?: { hostPort: number; listenAddress?: string }[] }[];
+  const mapping = nodes.flatMap((n) => n.extraPortMappings ?? [])[0];
+  return mapping ? `http://${mapping.listenAddress ?? '127.0.0.1'}:${mapping.hostPort}` : undefined;
+}
+
+function runStep(step: StackStep, options: ProvisionOptions): Promise<string | void> {
+  switch (step.kind) {
+    case 'kind-cluster':
+      return ensureKindCluster(step, options);
+    case 'helm-release':
+      return ensureHelmRelease(step, options);
+    case 'apply':
+      return ensureApplied(step, options);
+  }
+}
+
+async function ensureKindCluster(step: KindClusterStep, { runner, config }: ProvisionOptions): Promise<string | void> {
+  // `kind get clusters` prints one name a line ("No kind clusters found." goes to stderr).
+  const clusters = await runOrFail(runner, 'kind', ['get', 'clusters'], { timeoutMs: config.timeouts.preflight });
+  if (clusters.stdout.split('\n').map((l) => l.trim()).includes(step.name)) {
+    const running = await serverVersion(runner, config);
+    if (running === step.kubernetesVersion) return `kind cluster ${step.name} (Kubernetes ${running}) already exists`;
+    throw new MeshproofError(
+      `the kind cluster ${step.name} already exists with Kubernetes ${running}, but ${step.kubernetesVersion} is configured.`,
+      `Delete it (npx meshproof cleanup --delete-cluster), or choose another MESHPROOF_CLUSTER_NAME, or set MESHPROOF_K8S_VERSION=${running}.`,
+    );
+  }
+  await runOrFail(runner, 'kind', kindCreateArgs(step, config), {
+    input: stringify(step.config),
+    timeoutMs: config.timeouts.clusterCreate + config.timeouts.preflight,
+  });
+}
+
+/** `kind create cluster`, reading the rendered config from stdin. */
+export function kindCreateArgs(step: KindClusterStep, config: MeshproofConfig): string[] {
+  const kubeconfig = config.kubeconfig ? ['--kubeconfig', config.kubeconfig] : [];
+  return ['create', 'cluster', '--name', step.name, '--config', '-', '--wait', `${Math.round(config.timeouts.clusterCreate / 1000)}s`, ...kubeconfig];
+}
+
+export async function serverVersion(runner: ClusterRunner, config: MeshproofConfig): Promise<string> {
+  const result = await runOrFail(runner, 'kubectl', ['version', '-o', 'json'], { timeoutMs: config.timeouts.preflight });
+  const gitVersion = (JSON.parse(result.stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+  if (!gitVersion) throw new MeshproofError(`kubectl version reports no server version: ${result.stdout.slice(0, 200)}`);
+  return gitVersion.replace(/^v/, '').replace(/[-+].*$/, '');
+}
+
+interface HelmListEntry {
+  name: string;
+  status: string;
+  chart: string;
+  app_version?: string;
+}
+
+async function ensureHelmRelease(step: HelmReleaseStep, { runner, config }: ProvisionOptions): Promise<string | void> {
+  const listed = await runOrFail(runner, 'helm', ['list', '-n', step.namespace, '--filter', `^${step.release}$`, '-o', 'json'], {
+    timeoutMs: config.timeouts.apply,
+  });
+  const current = (JSON.parse(listed.stdout || '[]') as HelmListEntry[]).find((r) => r.name === step.release);
+  const wantedChart = `${step.chart}-${step.version}`;
+  if (current?.status === 'deployed' && current.chart === wantedChart) {
+    const got = await runOrFail(runner, 'helm', ['get', 'values', step.release, '-n', step.namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply });
+    const installedValues = (JSON.parse(got.stdout || 'null') as Record<string, unknown> | null) ?? {};
+    if (isDeepStrictEqual(installedValues, step.values)) {
+      await awaitDeploymentsAvailable(runner, step.namespace, config.timeouts, step.deployments.length ? step.deployments : undefined);
+      return `${step.release} (${wantedChart}) already deployed with these values`;
+    }
+  }
+  await runOrFail(runner, 'helm', helmInstallArgs(step, config), { timeoutMs: config.timeouts.helmInstall + config.timeouts.apply });
+  if (step.deployments.length) await awaitDeploymentsAvailable(runner, step.namespace, config.timeouts, step.deployments);
+}
+
+/**
+ * `helm upgrade --install` is idempotent; --wait matters for istiod above all: its validating webhook has
+ * failurePolicy Fail, so Istio resources applied before it serves are refused.
+ */
+export function helmInstallArgs(step: HelmReleaseStep, config: MeshproofConfig, valuesPath = resolveDataPath): string[] {
+  return [
+    'upgrade', '--install', step.release, step.chart,
+    '--repo', step.repo,
+    '--version', step.version,
+    '--namespace', step.namespace,
+    '--create-namespace',
+    '--values', valuesPath(step.valuesFile),
+    '--wait',
+    '--timeout', `${Math.round(config.timeouts.helmInstall / 1000)}s`,
+  ];
+}
+
+export function manifestStream(step: ApplyStep): string {
+  return step.objects.map(({ object }) => stringify(object)).join('---\n');
+}
+
+/**
+ * Server-side apply under one field manager: re-applying the baseline after a feature removes the fields the
+ * feature added (a DestinationRule's trafficPolicy, say), which a client-side apply would leave behind.
+ */
+export const serverSideApply = ['--server-side', `--field-manager=${fieldManager}`, '--force-conflicts'];
+export const applyArgs = ['apply', ...serverSideApply, '-f', '-'];
+
+async function ensureApplied(step: ApplyStep, { runner, config }: ProvisionOptions): Promise<string | void> {
+  const input = manifestStream(step);
+  // kubectl diff exits 0 when the cluster already matches, 1 when it differs, >1 on errors (a namespace that
+  // does not exist yet, for one): anything but 0 means apply.
+  const diff = await runner.run('kubectl', ['diff', ...serverSideApply, '-f', '-'], { input, timeoutMs: config.timeouts.apply });
+  if (diff.exitCode === 0) return `${step.objects.length} objects already as declared`;
+  await runOrFail(runner, 'kubectl', applyArgs, { input, timeoutMs: config.timeouts.apply });
+}
+
+async function setTrafficGeneratorSuspended(runner: ClusterRunner, config: MeshproofConfig, suspend: boolean): Promise<void> {
+  await runOrFail(
+    runner,
+    'kubectl',
+    ['patch', 'cronjob', trafficGenerator.cronJob, '-n', trafficGenerator.namespace, '--type', 'merge', '-p', JSON.stringify({ spec: { suspend } })],
+    { timeoutMs: config.timeouts.apply },
+  );
+}
+
+/** Suspends the CronJob and waits until none of its Jobs is still running. */
+export async function pauseTrafficGenerator(runner: ClusterRunner, config: MeshproofConfig): Promise<void> {
+  await setTrafficGeneratorSuspended(runner, config, true);
+  await runOrFail(runner, 'kubectl', ['delete', 'jobs', '-n', trafficGenerator.namespace, '--all', '--ignore-not-found', '--wait=true'], {
+    timeoutMs: config.timeouts.apply,
+  });
+  await pollUntil({ what: 'the traffic generator to stop sending', timeoutMs: config.timeouts.apply, intervalMs: config.timeouts.poll }, async () => {
+    const pods = await runOrFail(runner, 'kubectl', ['get', 'pods', '-n', trafficGenerator.namespace, '-o', 'name'], { timeoutMs: config.timeouts.apply });
+    const left = pods.stdout.trim();
+    return left === '' ? { done: true, value: undefined } : { done: false, seen: `still running: ${left.split('\n').join(', ')}` };
+  });
+}
+
+export async function resumeTrafficGenerator(runner: ClusterRunner, config: MeshproofConfig): Promise<void> {
+  await setTrafficGeneratorSuspended(runner, config, false);
+}

@@ -1,0 +1,114 @@
+import type { Timeouts } from '../config/timeouts.ts';
+import { excerpt, httpGet } from '../gate/http-probe.ts';
+import { pollUntil } from '../gate/poll.ts';
+import { reviewsVersionFromJson } from '../observe/bookinfo.ts';
+import { PrometheusClient } from '../observe/prometheus.ts';
+import { runOrFail, type ClusterRunner } from './runner.ts';
+
+/**
+ * The named, bounded waits of provisioning: readiness, not hope. Each says what it waits for and, when its
+ * deadline passes, what it saw last.
+ */
+
+interface DeploymentStatus {
+  metadata: { name: string };
+  spec?: { replicas?: number };
+  status?: { availableReplicas?: number; updatedReplicas?: number; conditions?: { type: string; status: string; message?: string }[] };
+}
+
+/** Deployments in `namespace` not yet Available with all replicas updated; a sentence per laggard. */
+export function unavailableDeployments(list: { items: DeploymentStatus[] }, only?: string[]): string[] {
+  return list.items
+    .filter((d) => !only || only.includes(d.metadata.name))
+    .flatMap((d) => {
+      const wanted = d.spec?.replicas ?? 1;
+      const available = d.status?.availableReplicas ?? 0;
+      const updated = d.status?.updatedReplicas ?? 0;
+      if (available >= wanted && updated >= wanted) return [];
+      const progressing = d.status?.conditions?.find((c) => c.type === 'Progressing' && c.status !== 'True');
+      return [`${d.metadata.name} ${available}/${wanted} available${progressing?.message ? ` (${progressing.message})` : ''}`];
+    });
+}
+
+export async function awaitDeploymentsAvailable(
+  runner: ClusterRunner,
+  namespace: string,
+  timeouts: Timeouts,
+  only?: string[],
+): Promise<void> {
+  const what = only ? `${only.join(', ')} in ${namespace} to be available` : `every Deployment in ${namespace} to be available`;
+  await pollUntil({ what, timeoutMs: timeouts.rollout, intervalMs: timeouts.poll }, async () => {
+    const result = await runOrFail(runner, 'kubectl', ['get', 'deployments', '-n', namespace, '-o', 'json'], { timeoutMs: timeouts.apply });
+    const list = JSON.parse(result.stdout) as { items: DeploymentStatus[] };
+    const missing = only?.filter((name) => !list.items.some((d) => d.metadata.name === name)) ?? [];
+    const lagging = [...missing.map((name) => `${name} does not exist yet`), ...unavailableDeployments(list, only)];
+    return lagging.length === 0 ? { done: true, value: undefined } : { done: false, seen: lagging.join('; ') };
+  });
+}
+
+/** The ingress gateway serves Bookinfo's product page to the host. */
+export async function awaitIngressServes(ingressUrl: string, timeouts: Timeouts): Promise<void> {
+  await pollUntil(
+    { what: `the ingress gateway to serve ${ingressUrl}/productpage`, timeoutMs: timeouts.ingressReady, intervalMs: timeouts.poll, consecutiveSuccesses: 2 },
+    async () => {
+      const { status, body } = await httpGet(`${ingressUrl}/productpage`, timeouts.request);
+      // The title is productpage's own (templates/productpage.html); a 200 from anything else is not Bookinfo.
+      return status === 200 && body.includes('<title>Simple Bookstore App</title>')
+        ? { done: true, value: undefined }
+        : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
+    },
+  );
+}
+
+export const reviewsVersions = ['reviews-v1', 'reviews-v2', 'reviews-v3'] as const;
+
+/**
+ * Every reviews version has answered through the gateway. The Java (Open Liberty) pods can be Ready before
+ * they serve, and the first requests to a cold JVM are slow; a split measured then would be skewed.
+ */
+export async function awaitReviewsWarm(ingressUrl: string, timeouts: Timeouts): Promise<Record<string, number>> {
+  const answered: Record<string, number> = {};
+  return pollUntil<Record<string, number>>({ what: 'every reviews version (v1, v2, v3) to answer through the gateway', timeoutMs: timeouts.warmup, intervalMs: 0 }, async () => {
+    const { status, body } = await httpGet(`${ingressUrl}/api/v1/products/0/reviews`, timeouts.request);
+    const version = status === 200 ? reviewsVersionFromJson(body) : undefined;
+    if (version && (reviewsVersions as readonly string[]).includes(version)) answered[version] = (answered[version] ?? 0) + 1;
+    const missing = reviewsVersions.filter((v) => !answered[v]);
+    if (missing.length === 0) return { done: true, value: answered };
+    const seen = `answered so far: ${JSON.stringify(answered)}; last HTTP ${status}${version ? ` from ${version}` : `: ${excerpt(body)}`}`;
+    return { done: false, seen };
+  });
+}
+
+export interface AddonUrls {
+  prometheus: string;
+  grafana: string;
+  /** Jaeger's query service, UI and API under /jaeger. */
+  jaeger: string;
+  /** Kiali, UI and API under /kiali. */
+  kiali: string;
+}
+
+/** Each addon's API answers, and Prometheus has scraped Istio's request metric. */
+export async function awaitAddonsReady(urls: AddonUrls, timeouts: Timeouts): Promise<void> {
+  const options = (what: string) => ({ what, timeoutMs: timeouts.addonReady, intervalMs: timeouts.poll });
+  const prometheus = new PrometheusClient({ url: urls.prometheus, requestTimeoutMs: timeouts.request });
+  await Promise.all([
+    pollUntil(options('Prometheus to have scraped istio_requests_total'), async () => {
+      const result = await prometheus.instantQuery('sum(istio_requests_total)');
+      const value = result.resultType === 'vector' ? result.result[0]?.value.value : undefined;
+      return value !== undefined && value > 0 ? { done: true, value } : { done: false, seen: 'no istio_requests_total series yet' };
+    }),
+    pollUntil(options('the Grafana API (/api/health)'), async () => {
+      const { status, body } = await httpGet(`${urls.grafana}/api/health`, timeouts.request);
+      return status === 200 && body.includes('"database"') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
+    }),
+    pollUntil(options('the Jaeger query API (/jaeger/api/services)'), async () => {
+      const { status, body } = await httpGet(`${urls.jaeger}/jaeger/api/services`, timeouts.request);
+      return status === 200 && body.includes('"data"') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
+    }),
+    pollUntil(options('the Kiali API (/kiali/api/status)'), async () => {
+      const { status, body } = await httpGet(`${urls.kiali}/kiali/api/status`, timeouts.request);
+      return status === 200 && body.includes('running') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
+    }),
+  ]);
+}

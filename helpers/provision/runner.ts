@@ -1,0 +1,109 @@
+import { execa, type ResultPromise } from 'execa';
+import type { ClusterToolName } from './cluster-tools.ts';
+import { MeshproofError } from '../errors.ts';
+import { errorText, formatDuration, pollUntil } from '../gate/poll.ts';
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the command's stdin (manifests for `kubectl apply -f -`, the kind config for `--config -`). */
+  input?: string;
+  timeoutMs: number;
+}
+
+export interface PortForward {
+  /** http://127.0.0.1:<local port> */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The seam between meshproof and the cluster: every kind, helm and kubectl call goes through `run`, and every
+ * port-forward through `portForward`. Production runs the pinned binaries; the self-tests record the calls.
+ */
+export interface ClusterRunner {
+  run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult>;
+  portForward(namespace: string, target: string, remotePort: number, timeoutMs: number): Promise<PortForward>;
+}
+
+/** Runs a command and fails with its output when it exits non-zero: for calls whose failure ends the phase. */
+export async function runOrFail(runner: ClusterRunner, tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
+  const result = await runner.run(tool, args, options);
+  if (result.exitCode !== 0) {
+    const output = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
+    throw new MeshproofError(`\`${tool} ${args.join(' ')}\` failed (exit code ${result.exitCode}):\n${output}`);
+  }
+  return result;
+}
+
+export interface ClusterAccess {
+  /** The kubeconfig file; undefined means the tools' default (~/.kube/config or $KUBECONFIG). */
+  kubeconfig: string | undefined;
+  context: string;
+}
+
+/** The production runner: the pinned binaries, always pointed at the run's kubeconfig and context. */
+export class ToolRunner implements ClusterRunner {
+  constructor(
+    private readonly binaries: Record<ClusterToolName, string>,
+    private readonly access: ClusterAccess,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** kind takes no context; helm and kubectl name theirs differently. */
+  private accessFlags(tool: ClusterToolName): string[] {
+    const kubeconfig = this.access.kubeconfig ? ['--kubeconfig', this.access.kubeconfig] : [];
+    if (tool === 'kubectl') return [...kubeconfig, '--context', this.access.context];
+    if (tool === 'helm') return [...kubeconfig, '--kube-context', this.access.context];
+    return [];
+  }
+
+  async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
+    const result = await execa(this.binaries[tool], [...this.accessFlags(tool), ...args], {
+      input: options.input,
+      stdin: options.input === undefined ? 'ignore' : undefined,
+      timeout: options.timeoutMs,
+      reject: false,
+      env: this.env,
+    });
+    if (result.timedOut) {
+      return { exitCode: 124, stdout: result.stdout, stderr: `${result.stderr}\n(${tool} did not finish within ${formatDuration(options.timeoutMs)})` };
+    }
+    if (result.failed && result.exitCode === undefined) {
+      return { exitCode: 127, stdout: '', stderr: errorText(result) };
+    }
+    return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** `kubectl port-forward` on a free loopback port; it prints "Forwarding from 127.0.0.1:<port>" once listening. */
+  async portForward(namespace: string, target: string, remotePort: number, timeoutMs: number): Promise<PortForward> {
+    const child: ResultPromise = execa(
+      this.binaries.kubectl,
+      [...this.accessFlags('kubectl'), 'port-forward', '-n', namespace, target, `:${remotePort}`, '--address', '127.0.0.1'],
+      { env: this.env, reject: false, buffer: false, stdin: 'ignore' },
+    );
+    let printed = '';
+    child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    const close = async () => {
+      child.kill('SIGTERM');
+      await child.catch(() => undefined);
+    };
+    try {
+      const port = await pollUntil({ what: `kubectl port-forward to ${namespace}/${target}:${remotePort}`, timeoutMs, intervalMs: 100 }, async () => {
+        const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(printed);
+        if (match) return { done: true, value: Number(match[1]) };
+        if (child.exitCode !== null) throw new MeshproofError(`kubectl port-forward to ${namespace}/${target} exited: ${printed.trim()}`);
+        return { done: false, seen: printed.trim() || 'no output yet' };
+      });
+      return { url: `http://127.0.0.1:${port}`, close };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+}

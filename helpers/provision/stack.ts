@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { loadFixture, renderForRelease, validateObject, type FixtureObject } from '../apply/manifests.ts';
+import type { MeshproofConfig } from '../config/config.ts';
+import { loadYamlData, resolveDataPath } from '../config/data-file.ts';
+import { ConfigError } from '../errors.ts';
+
+/**
+ * The lab as a declared, ordered list of phases: what `npm test` builds, what `meshproof deploy` builds for
+ * a person, and what `meshproof plan` prints without a cluster. Building the plan reads and validates every
+ * fixture, so an invalid file fails here, before anything touches a cluster.
+ */
+
+export interface KindClusterStep {
+  kind: 'kind-cluster';
+  name: string;
+  configFile: string;
+  /** The kind Cluster config with name and node image filled in. */
+  config: Record<string, unknown>;
+  nodeImage: string;
+  kubernetesVersion: string;
+}
+
+export interface HelmReleaseStep {
+  kind: 'helm-release';
+  release: string;
+  namespace: string;
+  repo: string;
+  chart: string;
+  version: string;
+  valuesFile: string;
+  values: Record<string, unknown>;
+  /** Deployments (in `namespace`) the release must have Available before the next phase. */
+  deployments: string[];
+}
+
+export interface ApplyStep {
+  kind: 'apply';
+  files: string[];
+  objects: FixtureObject[];
+}
+
+export type StackStep = KindClusterStep | HelmReleaseStep | ApplyStep;
+
+export interface StackPhase {
+  name: string;
+  step: StackStep;
+}
+
+/** Namespaces whose Deployments must all be Available before the suites start. */
+export const workloadNamespaces = ['istio-system', 'bookinfo', 'meshproof', 'meshproof-legacy'] as const;
+
+export const trafficGenerator = { namespace: 'traffic-gen', cronJob: 'traffic-generator' } as const;
+
+const istioChartsRepo = 'https://istio-release.storage.googleapis.com/charts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Data files
+
+const kindNode = z.strictObject({
+  role: z.enum(['control-plane', 'worker']),
+  image: z.string(),
+  extraPortMappings: z
+    .array(
+      z.strictObject({
+        containerPort: z.number().int().min(1).max(65535),
+        hostPort: z.number().int().min(1).max(65535),
+        listenAddress: z.string().optional(),
+        protocol: z.enum(['TCP', 'UDP', 'SCTP']).optional(),
+      }),
+    )
+    .optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  kubeadmConfigPatches: z.array(z.string()).optional(),
+});
+
+/** The fields of kind's v1alpha4 Cluster config meshproof uses (kind pkg/apis/config/v1alpha4). */
+const kindClusterSchema = z.strictObject({
+  kind: z.literal('Cluster'),
+  apiVersion: z.literal('kind.x-k8s.io/v1alpha4'),
+  name: z.string(),
+  nodes: z.array(kindNode).min(1),
+  networking: z.record(z.string(), z.unknown()).optional(),
+  featureGates: z.record(z.string(), z.boolean()).optional(),
+  kubeadmConfigPatches: z.array(z.string()).optional(),
+  containerdConfigPatches: z.array(z.string()).optional(),
+});
+
+const chartRef = z.strictObject({ repo: z.string().url(), chart: z.string().min(1), version: z.string().min(1) });
+const addonVersionsSchema = z.object({
+  istio: z.record(
+    z.string().regex(/^\d+\.\d+$/),
+    z.object({ prometheus: chartRef, grafana: chartRef, kiali: chartRef, jaegerImage: z.string().min(1) }),
+  ),
+});
+
+export type AddonVersions = z.infer<typeof addonVersionsSchema>['istio'][string];
+
+export function addonVersionsFor(istioVersion: string): AddonVersions {
+  const minor = istioVersion.split('.').slice(0, 2).join('.');
+  const data = loadYamlData('fixtures/addons/addon-versions.yaml', addonVersionsSchema);
+  const versions = data.istio[minor];
+  if (!versions) throw new ConfigError(`fixtures/addons/addon-versions.yaml has no addon versions for Istio ${minor}.`);
+  return versions;
+}
+
+function readValues(file: string): Record<string, unknown> {
+  let values: unknown;
+  try {
+    values = parseYaml(readFileSync(resolveDataPath(file), 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (values === null || values === undefined) return {};
+  if (typeof values !== 'object' || Array.isArray(values)) throw new ConfigError(`${file}: Helm values must be a map.`);
+  return values as Record<string, unknown>;
+}
+
+function manifests(files: string[], config: MeshproofConfig, rewrite?: (objects: FixtureObject[]) => FixtureObject[]): ApplyStep {
+  let objects = renderForRelease(files.flatMap(loadFixture), config.istio);
+  if (rewrite) objects = rewrite(objects);
+  objects.forEach(validateObject);
+  return { kind: 'apply', files, objects };
+}
+
+function kindCluster(config: MeshproofConfig): KindClusterStep {
+  const configFile = 'fixtures/cluster/kind-cluster.yaml';
+  const parsed = loadYamlData(configFile, kindClusterSchema);
+  const kubernetes = config.kubernetes!;
+  const rendered = { ...parsed, name: config.clusterName, nodes: parsed.nodes.map((node) => ({ ...node, image: kubernetes.nodeImage })) };
+  return { kind: 'kind-cluster', name: config.clusterName, configFile, config: rendered, nodeImage: kubernetes.nodeImage, kubernetesVersion: kubernetes.version };
+}
+
+function helm(release: Omit<HelmReleaseStep, 'kind' | 'values'>): HelmReleaseStep {
+  return { kind: 'helm-release', ...release, values: readValues(release.valuesFile) };
+}
+
+/** The Jaeger image follows the Istio release (its sample pins one); the manifest is written with 1.30's. */
+function withJaegerImage(image: string) {
+  return (objects: FixtureObject[]) =>
+    objects.map(({ file, object }) => {
+      const containers = (object as { spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } } }).spec?.template?.spec
+        ?.containers;
+      for (const container of containers ?? []) if (container.image?.includes('jaegertracing/jaeger')) container.image = image;
+      return { file, object };
+    });
+}
+
+export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
+  const istioVersion = config.istio.version;
+  const addons = addonVersionsFor(istioVersion);
+  const phases: StackPhase[] = [];
+  if (config.target === 'kind') phases.push({ name: `kind cluster ${config.clusterName}`, step: kindCluster(config) });
+  phases.push(
+    {
+      name: `Istio CRDs (istio/base ${istioVersion})`,
+      step: helm({ release: 'istio-base', namespace: 'istio-system', repo: istioChartsRepo, chart: 'base', version: istioVersion, valuesFile: 'fixtures/istio/base-values.yaml', deployments: [] }),
+    },
+    {
+      name: `Istio control plane (istio/istiod ${istioVersion})`,
+      step: helm({ release: 'istiod', namespace: 'istio-system', repo: istioChartsRepo, chart: 'istiod', version: istioVersion, valuesFile: 'fixtures/istio/istiod-values.yaml', deployments: ['istiod'] }),
+    },
+    {
+      // After istiod: the gateway's `image: auto` is filled in by sidecar injection (gateway/README.md).
+      name: `ingress gateway (istio/gateway ${istioVersion})`,
+      step: helm({
+        release: 'istio-ingressgateway',
+        namespace: 'istio-system',
+        repo: istioChartsRepo,
+        chart: 'gateway',
+        version: istioVersion,
+        valuesFile: 'fixtures/istio/gateway-values.yaml',
+        deployments: ['istio-ingressgateway'],
+      }),
+    },
+    { name: 'mesh-wide tracing (Telemetry)', step: manifests(['fixtures/istio/telemetry.yaml'], config) },
+    {
+      name: `Prometheus (${addons.prometheus.chart} ${addons.prometheus.version})`,
+      step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFile: 'fixtures/addons/prometheus-values.yaml', deployments: ['prometheus'] }),
+    },
+    {
+      name: `Grafana (${addons.grafana.chart} ${addons.grafana.version})`,
+      step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFile: 'fixtures/addons/grafana-values.yaml', deployments: ['grafana'] }),
+    },
+    { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)) },
+    {
+      name: `Kiali (${addons.kiali.chart} ${addons.kiali.version})`,
+      step: helm({ release: 'kiali', namespace: 'istio-system', ...addons.kiali, valuesFile: 'fixtures/addons/kiali-values.yaml', deployments: ['kiali'] }),
+    },
+    {
+      name: 'Bookinfo (productpage, details, reviews v1/v2/v3, ratings) with its gateway and DestinationRules',
+      step: manifests(
+        ['fixtures/bookinfo/namespace.yaml', 'fixtures/bookinfo/bookinfo.yaml', 'fixtures/bookinfo/gateway.yaml', 'fixtures/bookinfo/destination-rules.yaml'],
+        config,
+      ),
+    },
+    { name: 'test workloads (in-mesh and out-of-mesh clients, httpbin)', step: manifests(['fixtures/workloads/test-clients.yaml'], config) },
+    { name: 'traffic generator', step: manifests(['fixtures/workloads/traffic-generator.yaml'], config) },
+  );
+  return phases;
+}

@@ -1,0 +1,34 @@
+import * as allure from 'allure-js-commons';
+import { Status } from 'allure-js-commons';
+import { describe, expect, inject, it } from 'vitest';
+import { httpGet } from '../helpers/gate/http-probe.ts';
+import { formatDuration } from '../helpers/gate/poll.ts';
+import { fetchServerVersion, loadKubeConfig } from '../helpers/provision/preflight.ts';
+
+/**
+ * The stack every feature suite stands on: it shows the setup phases in the report and proves, once more
+ * from inside the run, that the cluster and the ingress are what the configuration asked for.
+ */
+describe('the mesh under test', () => {
+  const { config, access, mesh, setupPhases } = inject('meshproof');
+
+  it('was provisioned as configured', async () => {
+    await allure.epic('meshproof');
+    await allure.feature('setup');
+    for (const phase of setupPhases) {
+      const detail = phase.status === 'skipped' ? ` — ${phase.detail}` : '';
+      await allure.logStep(`${phase.name} (${formatDuration(phase.durationMs)})${detail}`, phase.status === 'failed' ? Status.FAILED : Status.PASSED);
+    }
+    await allure.parameter('Istio', mesh.istioVersion);
+    await allure.parameter('Kubernetes', mesh.kubernetesVersion);
+    const version = await fetchServerVersion(loadKubeConfig(access), config.timeouts.preflight);
+    expect(version).toBe(mesh.kubernetesVersion);
+    if (config.target === 'kind') expect(version).toBe(config.kubernetes?.version);
+  });
+
+  it('serves Bookinfo through the ingress gateway', async () => {
+    const { status, body } = await httpGet(`${mesh.ingressUrl}/productpage`, config.timeouts.request);
+    expect(status).toBe(200);
+    expect(body).toContain('<title>Simple Bookstore App</title>');
+  });
+});

@@ -1,0 +1,102 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { describeObject } from '../../helpers/apply/manifests.ts';
+import { loadConfig } from '../../helpers/config/config.ts';
+import { fromRoot } from '../../helpers/config/data-file.ts';
+import { buildStackPlan } from '../../helpers/provision/stack.ts';
+import { useTempDirs } from '../support/temp.ts';
+
+const tempDir = useTempDirs('meshproof-plan-');
+
+function meshproof(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return execa(process.execPath, [fromRoot('bin', 'meshproof.js'), ...args], { cwd: tempDir(), env, reject: false, all: true });
+}
+
+describe('the stack plan', () => {
+  it.each([
+    ['1.30', 'kind'],
+    ['1.29', 'kind'],
+    ['1.30', 'existing'],
+  ])('builds and validates every fixture for Istio %s on %s', (istio, target) => {
+    const config = loadConfig({ MESHPROOF_ISTIO_VERSION: istio, MESHPROOF_TARGET: target }, tempDir());
+    const plan = buildStackPlan(config);
+    const kinds = plan.map((p) => p.step.kind);
+    expect(kinds[0]).toBe(target === 'kind' ? 'kind-cluster' : 'helm-release');
+    const objects = plan.flatMap((p) => (p.step.kind === 'apply' ? p.step.objects.map((o) => describeObject(o.object)) : []));
+    for (const expected of [
+      'Telemetry istio-system/mesh-default',
+      'Namespace bookinfo',
+      'Deployment bookinfo/reviews-v3',
+      'Gateway bookinfo/bookinfo-gateway',
+      'VirtualService bookinfo/bookinfo',
+      'DestinationRule bookinfo/reviews',
+      'Deployment meshproof/mesh-client',
+      'Deployment meshproof-legacy/legacy-client',
+      'CronJob traffic-gen/traffic-generator',
+    ]) {
+      expect(objects).toContain(expected);
+    }
+  });
+});
+
+describe('meshproof plan', () => {
+  it('prints every component in install order and exits 0, without a cluster', async () => {
+    const run = await meshproof(['plan']);
+    expect(run.exitCode, run.all).toBe(0);
+    const out = run.stdout;
+    const order = [
+      'meshproof plan: Istio 1.30.3 on a kind cluster "meshproof" (Kubernetes 1.36.4)',
+      'kind create cluster --name meshproof --config -',
+      'kindest/node:v1.36.4@sha256:',
+      'helm upgrade --install istio-base base',
+      'helm upgrade --install istiod istiod',
+      'accessLogFile: /dev/stdout',
+      'holdApplicationUntilProxyStarts: true',
+      'helm upgrade --install istio-ingressgateway gateway',
+      'randomSamplingPercentage: 100',
+      'helm upgrade --install prometheus prometheus',
+      'helm upgrade --install grafana grafana',
+      'Deployment istio-system/jaeger',
+      'helm upgrade --install kiali kiali-server',
+      'image: registry.istio.io/release/examples-bookinfo-reviews-v2:1.20.3',
+      'Deployment bookinfo/productpage-v1',
+      'Deployment meshproof/mesh-client',
+      'CronJob traffic-gen/traffic-generator',
+      'pause the traffic generator',
+      'every reviews version (v1, v2, v3) answers',
+      'Suites, one at a time:',
+      'suites/00-mesh-ready.test.ts',
+    ];
+    let at = -1;
+    for (const text of order) {
+      const found = out.indexOf(text, at + 1);
+      expect(found, `"${text}" after position ${at}`).toBeGreaterThan(at);
+      at = found;
+    }
+  });
+
+  it('fails on an invalid fixture, naming the file, the object and the field', async () => {
+    const fixtures = path.join(tempDir(), 'fixtures');
+    cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
+    const telemetry = path.join(fixtures, 'istio', 'telemetry.yaml');
+    writeFileSync(telemetry, readFileSync(telemetry, 'utf8').replace('randomSamplingPercentage: 100', 'randomSamplingPercentage: "100"'));
+    const bookinfo = path.join(fixtures, 'bookinfo', 'bookinfo.yaml');
+    writeFileSync(bookinfo, readFileSync(bookinfo, 'utf8').replace('replicas: 1', 'replicas: one'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('meshproof: fixtures/istio/telemetry.yaml: Telemetry istio-system/mesh-default: spec.tracing.0.randomSamplingPercentage: must be number');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('names the Deployment and field of a wrong type', async () => {
+    const fixtures = path.join(tempDir(), 'fixtures');
+    cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
+    const bookinfo = path.join(fixtures, 'bookinfo', 'bookinfo.yaml');
+    writeFileSync(bookinfo, readFileSync(bookinfo, 'utf8').replace('replicas: 1', 'replicas: one'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('meshproof: fixtures/bookinfo/bookinfo.yaml: Deployment bookinfo/details-v1: spec.replicas: must be integer');
+  });
+});

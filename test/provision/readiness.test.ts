@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../helpers/config/config.ts';
+import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { awaitStackReady } from '../../helpers/provision/provision.ts';
+import { awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
+import { PhaseTracker } from '../../helpers/report/progress.ts';
+import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
+import { FakeCluster } from '../support/fake-cluster.ts';
+import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
+import { prometheusAvailability, startPrometheus, type PrometheusHarness } from '../support/prometheus-harness.ts';
+import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
+import { useTempDirs } from '../support/temp.ts';
+
+const tempDir = useTempDirs('meshproof-readiness-');
+const fast = { MESHPROOF_TIMEOUT_POLL: '50ms', MESHPROOF_TIMEOUT_REQUEST: '2s' };
+
+describe('waiting for the stack to serve, over real sockets', () => {
+  const availability = prometheusAvailability();
+  let bookinfo: BookinfoDouble;
+  let addons: StaticHttpServer;
+  let exporter: IstioExporter;
+  let prometheus: PrometheusHarness | undefined;
+
+  beforeAll(async () => {
+    bookinfo = await startBookinfoDouble({ weights: { v1: 1, v2: 1, v3: 1 }, seed: 7 });
+    addons = await startStaticHttpServer({
+      '/api/health': { body: '{"commit":"abc","database":"ok","version":"12.0.1"}' },
+      '/jaeger/api/services': { body: '{"data":["productpage.bookinfo"],"total":1,"limit":0,"offset":0,"errors":null}' },
+      '/kiali/api/status': { body: '{"status":{"Kiali state":"running","Kiali version":"v2.26.0"}}' },
+    });
+    exporter = await startIstioExporter();
+    exporter.add({ reporter: 'destination', destination_workload: 'productpage-v1' }, 3);
+    if (availability.available) prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+  });
+  afterAll(async () => {
+    await Promise.all([bookinfo?.stop(), addons?.close(), exporter?.stop(), prometheus?.stop()]);
+  });
+
+  it.skipIf(!availability.available)('opens the forwards, warms up every reviews version and checks each addon', async () => {
+    const config = loadConfig({ ...fast, MESHPROOF_TARGET: 'existing' }, tempDir());
+    const cluster = new FakeCluster();
+    cluster.forwards.set('istio-system/svc/istio-ingressgateway', bookinfo.url);
+    cluster.forwards.set('istio-system/svc/prometheus', prometheus!.url);
+    for (const svc of ['grafana', 'tracing', 'kiali']) cluster.forwards.set(`istio-system/svc/${svc}`, addons.url);
+    const phases = new PhaseTracker(() => {});
+    const ready = await awaitStackReady({ config, runner: cluster, phases, quietTrafficGenerator: true }, undefined);
+    expect(ready).toMatchObject({ ingressUrl: bookinfo.url, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' });
+    expect(ready.addons.prometheus).toBe(prometheus!.url);
+    expect(phases.phases.map((p) => p.name)).toEqual([
+      'every workload available',
+      'ingress serves /productpage',
+      'every reviews version answers (warm-up)',
+      'Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer',
+    ]);
+    expect(bookinfo.stats().requests).toBeGreaterThanOrEqual(4);
+    await ready.close();
+  });
+
+  it('names the reviews versions that never answered', async () => {
+    bookinfo.setOptions({ weights: { v1: 1, v2: 1, v3: 0 } });
+    const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_WARMUP: '600ms' }, tempDir());
+    const error = await awaitReviewsWarm(bookinfo.url, config.timeouts).catch((e: unknown) => e);
+    bookinfo.setOptions({ weights: { v1: 1, v2: 1, v3: 1 } });
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toMatch(/waiting for every reviews version \(v1, v2, v3\) to answer through the gateway; last seen: answered so far: \{.*"reviews-v1":\d+.*\}/);
+    expect((error as Error).message).not.toContain('reviews-v3');
+  });
+});
+
+describe('awaiting Deployments', () => {
+  it('says which Deployments lag and why', () => {
+    const lagging = unavailableDeployments({
+      items: [
+        { metadata: { name: 'reviews-v1' }, spec: { replicas: 1 }, status: { availableReplicas: 1, updatedReplicas: 1 } },
+        {
+          metadata: { name: 'reviews-v2' },
+          spec: { replicas: 1 },
+          status: { availableReplicas: 0, updatedReplicas: 1, conditions: [{ type: 'Progressing', status: 'False', message: 'ProgressDeadlineExceeded' }] },
+        },
+      ],
+    });
+    expect(lagging).toEqual(['reviews-v2 0/1 available (ProgressDeadlineExceeded)']);
+  });
+
+  it('times out naming a Deployment that never appeared', async () => {
+    const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_ROLLOUT: '200ms' }, tempDir());
+    const error = await awaitDeploymentsAvailable(new FakeCluster(), 'istio-system', config.timeouts, ['istiod']).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/waiting for istiod in istio-system to be available; last seen: istiod does not exist yet/);
+  });
+});
