@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../apply/manifests.ts';
+import { pollUntil, type ProbeResult } from './poll.ts';
+
+/**
+ * Proving that the configuration just applied is the one serving, before any sample is taken.
+ *
+ * Waiting "a few seconds" after an apply (the docs' advice) lets a test measure the previous route: Gateway
+ * API's weighted test passed on the old config this way (gateway-api#3233). Here the gate's success can only
+ * come from the new config: every apply gets an id, and each of its VirtualServices gets one extra route, first
+ * in the list, that matches only a probe request carrying that id and aborts it with a status no Bookinfo path
+ * answers. The previous config has no such route, so it can never produce that answer for that id.
+ *
+ * The probe id travels in User-Agent because Bookinfo forwards it hop by hop (productpage and reviews copy
+ * user-agent into their outgoing requests: samples/bookinfo/src/productpage/productpage.py getForwardHeaders),
+ * so a probe sent to the gateway reaches the sidecars that route reviews and ratings. The probe route matches
+ * nothing else, so the feature's own behaviour is unchanged for every other request.
+ */
+
+/** The answer of a probe route; 418 is not a status any Bookinfo service or Istio default produces. */
+export const liveProbeStatus = 418;
+
+/** Successes in a row before the config counts as live (Gateway API's RequiredConsecutiveSuccesses). */
+export const requiredConsecutiveSuccesses = 3;
+
+export function newApplyId(): string {
+  return randomUUID().slice(0, 8);
+}
+
+export function probeUserAgent(applyId: string): string {
+  return `meshproof-probe/${applyId}`;
+}
+
+interface HttpRoute {
+  match?: unknown[];
+  route?: { destination: { host: string } }[];
+  [field: string]: unknown;
+}
+
+/**
+ * A copy of a VirtualService with the probe route first. The route targets the VirtualService's own host, so it
+ * is valid wherever the original is.
+ */
+export function withLiveProbe(virtualService: KubeObject, applyId: string): KubeObject {
+  if (virtualService.kind !== 'VirtualService') return virtualService;
+  const copy = structuredClone(virtualService) as KubeObject & { spec: { hosts: string[]; http?: HttpRoute[] } };
+  const host = copy.spec.hosts[0]!;
+  const probe: HttpRoute = {
+    name: `meshproof-live-probe-${applyId}`,
+    match: [{ headers: { 'user-agent': { exact: probeUserAgent(applyId) } } }],
+    fault: { abort: { httpStatus: liveProbeStatus, percentage: { value: 100 } } },
+    route: [{ destination: { host } }],
+  };
+  copy.spec.http = [probe, ...(copy.spec.http ?? [])];
+  return copy;
+}
+
+export interface ConfigLiveOptions {
+  /** What was applied, in words: "the 80/10/10 reviews split". */
+  what: string;
+  timeoutMs: number;
+  intervalMs: number;
+  consecutiveSuccesses?: number;
+}
+
+/**
+ * Polls `probe` until it has seen the new config `consecutiveSuccesses` times in a row. A probe returns
+ * whether the answer could only have come from the new config, and what it saw.
+ */
+export function awaitConfigLive(options: ConfigLiveOptions, probe: (signal: AbortSignal) => Promise<ProbeResult<void>>): Promise<void> {
+  return pollUntil(
+    {
+      what: `${options.what} to be the configuration serving`,
+      timeoutMs: options.timeoutMs,
+      intervalMs: options.intervalMs,
+      consecutiveSuccesses: options.consecutiveSuccesses ?? requiredConsecutiveSuccesses,
+    },
+    probe,
+  );
+}
+
+/** A probe result from an HTTP status: the probe route answered (live), or something else did (not yet). */
+export function probeAnswer(status: number, via: string): ProbeResult<void> {
+  return status === liveProbeStatus
+    ? { done: true, value: undefined, seen: `${via} answered ${status} from the probe route` }
+    : { done: false, seen: `${via} answered ${status}: the previous configuration still serves` };
+}

@@ -1,0 +1,77 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateObject, type KubeObject } from '../../helpers/apply/manifests.ts';
+import { awaitConfigLive, liveProbeStatus, probeAnswer, probeUserAgent, withLiveProbe } from '../../helpers/gate/config-live.ts';
+import { httpGet } from '../../helpers/gate/http-probe.ts';
+import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+
+const canary: KubeObject = {
+  apiVersion: 'networking.istio.io/v1',
+  kind: 'VirtualService',
+  metadata: { name: 'reviews', namespace: 'bookinfo' },
+  spec: {
+    hosts: ['reviews'],
+    http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 80 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 20 }] }],
+  },
+};
+
+describe('withLiveProbe', () => {
+  it('puts one probe route first, matching only this apply, and keeps the rest as written', () => {
+    const probed = withLiveProbe(canary, 'a1b2c3d4') as KubeObject & { spec: { http: Record<string, unknown>[] } };
+    expect(probed.spec.http).toHaveLength(2);
+    expect(probed.spec.http[0]).toEqual({
+      name: 'meshproof-live-probe-a1b2c3d4',
+      match: [{ headers: { 'user-agent': { exact: 'meshproof-probe/a1b2c3d4' } } }],
+      fault: { abort: { httpStatus: 418, percentage: { value: 100 } } },
+      route: [{ destination: { host: 'reviews' } }],
+    });
+    expect(probed.spec.http[1]).toEqual((canary.spec as { http: unknown[] }).http[0]);
+    expect((canary.spec as { http: unknown[] }).http).toHaveLength(1);
+    expect(() => validateObject({ file: 'test', object: probed })).not.toThrow();
+  });
+
+  it('leaves other kinds alone', () => {
+    const rule: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec: { host: 'reviews' } };
+    expect(withLiveProbe(rule, 'x')).toBe(rule);
+  });
+});
+
+describe('awaitConfigLive over a real socket', () => {
+  let server: http.Server | undefined;
+  afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+
+  /** A gateway whose new route arrives after `switchAfter` probes, and flaps once (two sidecars disagreeing). */
+  async function propagatingGateway(applyId: string, script: boolean[]): Promise<{ url: string; seen: () => number }> {
+    let probes = 0;
+    server = http.createServer((req, res) => {
+      const live = req.headers['user-agent'] === probeUserAgent(applyId) && (script[probes++] ?? true);
+      res.statusCode = live ? liveProbeStatus : 200;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen: () => probes };
+  }
+
+  it('succeeds only after three probe answers in a row from the new config', async () => {
+    const gateway = await propagatingGateway('id1', [false, false, true, false, true, true, true]);
+    await awaitConfigLive({ what: 'the canary split', timeoutMs: 5_000, intervalMs: 10 }, async () => {
+      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('id1') });
+      return probeAnswer(status, 'the gateway');
+    });
+    expect(gateway.seen()).toBe(7);
+  });
+
+  it('never passes on the previous config, and says so when the deadline passes', async () => {
+    const gateway = await propagatingGateway('new-id', []);
+    const error = await awaitConfigLive({ what: 'the canary split', timeoutMs: 300, intervalMs: 20 }, async () => {
+      // A probe carrying another apply's id: the route that answers it does not exist in this config.
+      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('old-id') });
+      return probeAnswer(status, 'the gateway');
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toMatch(
+      /^timed out after 300 ms waiting for the canary split to be the configuration serving; last seen: the gateway answered 200: the previous configuration still serves/,
+    );
+  });
+});
