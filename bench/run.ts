@@ -1,0 +1,16 @@
+/**
+ * `npm run bench`: meshproof's performance figures, measured here rather than asserted in timed tests.
+ * Each section prints one figure a line, its ratio last.
+ */
+import { benchDriver } from './driver.ts';
+import { benchWeightedSplit } from './weighted-split.ts';
+
+const sections: [string, () => Promise<string[]>][] = [
+  ['Requests per weighted-split verdict (80/10/10): meshproof sequential vs Gateway API 500 ± 5 points', benchWeightedSplit],
+  ["Traffic driver throughput vs Debian's hey, same loopback server", benchDriver],
+];
+
+for (const [title, run] of sections) {
+  process.stdout.write(`\n${title}\n`);
+  for (const line of await run()) process.stdout.write(`${line}\n`);
+}
