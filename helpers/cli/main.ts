@@ -12,6 +12,8 @@ import { renderPlan } from '../provision/plan-text.ts';
 import { provisionStack } from '../provision/provision.ts';
 import { buildStackPlan } from '../provision/stack.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
+import { judgeRecording } from '../judge/rejudge.ts';
+import { readRecording, recordingJsonSchema } from '../record/recording.ts';
 
 const program = new Command('meshproof')
   .description(
@@ -139,5 +141,31 @@ program
       phases.note(`cleanup done in ${phases.total()}`);
     }),
   );
+
+program
+  .command('judge')
+  .description('judge recordings again, offline: prints each verdict; exit code 1 if any fails')
+  .argument('<recording...>', 'recording files (JSON, docs/recordings.md)')
+  .action((files: string[]) =>
+    exitOnUserError(() => {
+      let failed = 0;
+      for (const file of files) {
+        const recording = readRecording(file);
+        const verdict = judgeRecording(recording);
+        if (!verdict.pass) failed += 1;
+        const changed = recording.verdict && recording.verdict.pass !== verdict.pass ? ` (recorded as ${recording.verdict.pass ? 'PASS' : 'FAIL'})` : '';
+        process.stdout.write(`${verdict.pass ? 'PASS' : 'FAIL'}  ${recording.feature}: ${recording.title}${changed}\n      ${verdict.sentence}\n      ${file}\n`);
+      }
+      process.stdout.write(`${files.length - failed} passed, ${failed} failed\n`);
+      if (failed > 0) process.exitCode = 1;
+    }),
+  );
+
+program
+  .command('recording-schema')
+  .description('print the JSON Schema of the recording format (docs/recording.schema.json is this output)')
+  .action(() => {
+    process.stdout.write(`${JSON.stringify(recordingJsonSchema(), null, 2)}\n`);
+  });
 
 await program.parseAsync(process.argv);

@@ -24,6 +24,7 @@
 import { z } from 'zod';
 import { MeshproofError } from '../errors.ts';
 import type { RequestRecord } from './records.ts';
+import type { ClusterRunner } from '../provision/runner.ts';
 
 export interface CurlBatchOptions {
   /** The URL as the pod sees it, e.g. http://productpage:9080/productpage. */
@@ -221,4 +222,13 @@ function validate(options: CurlBatchOptions): void {
     if (/[\r\n]/.test(name + value)) problems.push(`header ${JSON.stringify(name)} (no line breaks)`);
   }
   if (problems.length) throw new MeshproofError(`the in-mesh curl batch was given an invalid ${problems.join(', ')}`);
+}
+
+/**
+ * A PodExec over the cluster runner: one `kubectl exec` into a Deployment's pod (kubectl picks one pod of
+ * the Deployment), so a whole curl batch costs one exec.
+ */
+export function podExec(runner: ClusterRunner, target: { namespace: string; deployment: string; container: string }, timeoutMs: number): PodExec {
+  const argv = (command: string[]) => kubectlExecArgv({ namespace: target.namespace, pod: `deploy/${target.deployment}`, container: target.container }, command);
+  return (command) => runner.run('kubectl', argv(command), { timeoutMs });
 }

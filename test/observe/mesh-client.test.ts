@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MeshproofError } from '../../helpers/errors.ts';
 import {
   buildCurlBatch,
+  podExec,
   kubectlExecArgv,
   parseCurlBatch,
   sendFromPod,
@@ -10,6 +11,7 @@ import {
   type PodExec,
 } from '../../helpers/observe/mesh-client.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
+import { FakeCluster } from '../support/fake-cluster.ts';
 
 // A write-out line as curl 8.16 prints it (more keys than 7.88, e.g. time_queue, conn_id): only the
 // fields the parser needs matter.
@@ -198,5 +200,16 @@ describe.skipIf(!localCurl)(`the batch run by the local curl (${localCurl ?? 'mi
       expect(record).toMatchObject({ status: 0, error: expect.stringMatching(/^curl exit code 28: Operation timed out/) });
       expect(record.latencyMs).toBeLessThan(400);
     }
+  });
+});
+
+describe('podExec', () => {
+  it('runs the whole batch as one kubectl exec into the client Deployment', async () => {
+    const cluster = new FakeCluster();
+    cluster.failures.set('exec -n meshproof', { exitCode: 0, stdout: '', stderr: '' });
+    const exec = podExec(cluster, { namespace: 'meshproof', deployment: 'mesh-client', container: 'curl' }, 60_000);
+    await exec(buildCurlBatch({ url: 'http://reviews.bookinfo:9080/reviews/0', count: 200, concurrency: 4, timeoutMs: 30_000 }));
+    expect(cluster.calls).toHaveLength(1);
+    expect(cluster.calls[0]!.args.slice(0, 8)).toEqual(['exec', '-n', 'meshproof', 'deploy/mesh-client', '-c', 'curl', '--', 'sh']);
   });
 });
