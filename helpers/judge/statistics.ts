@@ -183,31 +183,20 @@ export function multinomialGoodnessOfFit(counts: readonly number[], probabilitie
     return { method: 'exact multinomial', pValue: 1, statistic: 1, df, why: 'only one possible table' };
   }
   const minExpected = Math.min(...kept.map(({ p }) => n * p));
-  if (minExpected >= 5) {
+  const chiSquare = (why: string): GoodnessOfFitResult => {
     const result = chi2gof(
       kept.map(({ c }) => c),
       kept.map(({ p }) => p),
     );
-    return {
-      method: 'chi-square',
-      pValue: result.pValue,
-      statistic: result.statistic,
-      df,
-      why: `every expected count is ≥ 5 (smallest ${minExpected.toFixed(1)}), where the chi-square approximation holds`,
-    };
+    return { method: 'chi-square', pValue: result.pValue, statistic: result.statistic, df, why };
+  };
+  if (minExpected >= 5) {
+    return chiSquare(`every expected count is ≥ 5 (smallest ${minExpected.toFixed(1)}), where the chi-square approximation holds`);
   }
   if (numberOfTables(n, kept.length) > MAX_EXACT_TABLES) {
-    const result = chi2gof(
-      kept.map(({ c }) => c),
-      kept.map(({ p }) => p),
+    return chiSquare(
+      `an expected count is below 5 (${minExpected.toFixed(1)}) but there are too many tables to enumerate; chi-square is approximate here`,
     );
-    return {
-      method: 'chi-square',
-      pValue: result.pValue,
-      statistic: result.statistic,
-      df,
-      why: `an expected count is below 5 (${minExpected.toFixed(1)}) but there are too many tables to enumerate; chi-square is approximate here`,
-    };
   }
   const exact = exactMultinomialTest(
     kept.map(({ c }) => c),

@@ -11,6 +11,8 @@
 import { Client } from 'undici';
 import { MeshproofError } from '../errors.ts';
 import { errorText, formatDuration } from '../gate/poll.ts';
+import type { RequestRecord } from './records.ts';
+import { sendTraffic, type TrafficOptions } from './traffic.ts';
 
 // ---------------------------------------------------------------------------------------------------------
 // Classes a classifier returns: the vocabulary verdicts count in.
@@ -310,4 +312,12 @@ async function bookinfoCall(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Batches to the reviews JSON API through the gateway, each response classified by reviews version: the
+ * simplest way to measure a reviews split from outside the mesh (productpage passes the reviews body through).
+ */
+export function reviewsApiBatch(options: Omit<TrafficOptions, 'path' | 'count' | 'classify'>): (count: number) => Promise<RequestRecord[]> {
+  return (count) => sendTraffic({ ...options, path: '/api/v1/products/0/reviews', count, classify: ({ body }) => reviewsVersionFromJson(body) });
 }

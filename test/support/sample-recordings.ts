@@ -7,11 +7,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
-import { loginAs, reviewsVersionFromJson } from '../../helpers/observe/bookinfo.ts';
+import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../helpers/observe/bookinfo.ts';
 import { PrometheusClient, type MetricSelector, type Snapshot } from '../../helpers/observe/prometheus.ts';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
 import { sampleSplit } from '../../helpers/observe/sampling.ts';
-import { sendTraffic } from '../../helpers/observe/traffic.ts';
 import { planRateSampling } from '../../helpers/judge/rates.ts';
 import { judgeExpectation } from '../../helpers/judge/rejudge.ts';
 import { recordingFormat, type Expectation, type Recording } from '../../helpers/record/recording.ts';
@@ -37,17 +36,8 @@ async function withDouble<T>(options: BookinfoDoubleOptions, body: (double: Book
   }
 }
 
-const reviewsApi = (double: BookinfoDouble, extra: Partial<Parameters<typeof sendTraffic>[0]> = {}) => (count: number) =>
-  sendTraffic({
-    baseUrl: double.url,
-    path: '/api/v1/products/0/reviews',
-    count,
-    concurrency: 8,
-    deadlineMs: defaultTimeouts.trafficBatch,
-    requestTimeoutMs: defaultTimeouts.request,
-    classify: ({ body }) => reviewsVersionFromJson(body),
-    ...extra,
-  });
+const reviewsApi = (double: BookinfoDouble, extra: { session?: BookinfoSession; concurrency?: number } = {}) =>
+  reviewsApiBatch({ baseUrl: double.url, concurrency: 8, deadlineMs: defaultTimeouts.trafficBatch, requestTimeoutMs: defaultTimeouts.request, ...extra });
 
 async function split(name: string, weights: { v1: number; v2: number; v3: number }): Promise<[string, Recording]> {
   const expectation: Expectation = {
