@@ -1,0 +1,64 @@
+import { stringify } from 'yaml';
+import type { MeshproofConfig } from '../config/config.ts';
+import { newApplyId, withLiveProbe } from '../gate/config-live.ts';
+import { applyArgs } from '../provision/provision.ts';
+import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
+import { describeObject, loadFixture, validateObject, type FixtureObject, type KubeObject } from './manifests.ts';
+
+/**
+ * Applying one feature's Istio configuration, and restoring the baseline after it. The fixture is the file a
+ * person applies in the lab; meshproof adds only the live-probe route (helpers/gate/config-live.ts) to each
+ * VirtualService, under this apply's id.
+ */
+
+/** The lab's baseline routing config: what `meshproof reset` and every suite's cleanup return to. */
+export const baselineFiles = ['fixtures/bookinfo/gateway.yaml', 'fixtures/bookinfo/destination-rules.yaml'];
+
+export interface AppliedConfig {
+  applyId: string;
+  /** The objects as applied (with the probe routes), for the report. */
+  objects: FixtureObject[];
+  /** The applied YAML, as the report attaches it. */
+  yaml: string;
+}
+
+const identity = (o: KubeObject) => `${o.apiVersion.split('/')[0]}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+export function toYamlStream(objects: FixtureObject[]): string {
+  return objects.map(({ object }) => stringify(object)).join('---\n');
+}
+
+/** Reads and validates a feature's fixture files and gives every VirtualService this apply's probe route. */
+export function prepareFeatureConfig(files: string[], applyId: string = newApplyId()): AppliedConfig {
+  const objects = files.flatMap(loadFixture).map(({ file, object }) => ({ file, object: withLiveProbe(object, applyId) }));
+  objects.forEach(validateObject);
+  return { applyId, objects, yaml: toYamlStream(objects) };
+}
+
+export async function applyFeatureConfig(runner: ClusterRunner, config: MeshproofConfig, files: string[]): Promise<AppliedConfig> {
+  const prepared = prepareFeatureConfig(files);
+  await runOrFail(runner, 'kubectl', applyArgs, { input: prepared.yaml, timeoutMs: config.timeouts.apply });
+  return prepared;
+}
+
+/**
+ * Puts the baseline back: objects the baseline also declares (the reviews DestinationRule a circuit breaker
+ * changed) are applied again as the baseline has them, and server-side apply under the same field manager
+ * drops the fields the feature added; objects only the feature had are deleted.
+ */
+export async function restoreBaseline(runner: ClusterRunner, config: MeshproofConfig, applied: Pick<AppliedConfig, 'objects'>): Promise<void> {
+  const baseline = baselineFiles.flatMap(loadFixture);
+  const inBaseline = new Set(baseline.map(({ object }) => identity(object)));
+  const featureOnly = applied.objects.filter(({ object }) => !inBaseline.has(identity(object)));
+  if (featureOnly.length > 0) {
+    await runOrFail(runner, 'kubectl', ['delete', '--ignore-not-found', '--wait=true', '-f', '-'], {
+      input: toYamlStream(featureOnly),
+      timeoutMs: config.timeouts.apply,
+    });
+  }
+  await runOrFail(runner, 'kubectl', applyArgs, { input: toYamlStream(baseline), timeoutMs: config.timeouts.apply });
+}
+
+export function describeApplied(applied: AppliedConfig): string {
+  return applied.objects.map(({ object, file }) => `${describeObject(object)} (${file})`).join(', ');
+}
