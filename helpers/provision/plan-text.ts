@@ -32,7 +32,7 @@ export function renderPlan(config: MeshproofConfig, plan: StackPhase[], options:
     } else if (step.kind === 'helm-release') {
       out.push(`   helm ${helmInstallArgs(step, config, (file) => file).join(' ')}`);
       out.push(`   (skipped when ${step.release} is deployed from ${step.chart}-${step.version} with exactly these values)`);
-      out.push(`   values (${step.valuesFile}):`, indent(Object.keys(step.values).length ? stringify(step.values) : '{}'));
+      out.push(`   values (${step.valuesFiles.join(' + ')}):`, indent(Object.keys(step.values).length ? stringify(step.values) : '{}'));
     } else {
       out.push(`   kubectl ${applyArgs.join(' ')}   (skipped when kubectl diff finds no difference)`);
       for (const { file, object } of step.objects) out.push(`   --- ${describeObject(object)}  (${file})`, indent(stringify(object)));

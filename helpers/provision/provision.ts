@@ -184,7 +184,7 @@ export function helmInstallArgs(step: HelmReleaseStep, config: MeshproofConfig, 
     '--version', step.version,
     '--namespace', step.namespace,
     '--create-namespace',
-    '--values', valuesPath(step.valuesFile),
+    ...step.valuesFiles.flatMap((file) => ['--values', valuesPath(file)]),
     '--wait',
     '--timeout', `${Math.round(config.timeouts.helmInstall / 1000)}s`,
   ];

@@ -29,7 +29,9 @@ export interface HelmReleaseStep {
   repo: string;
   chart: string;
   version: string;
-  valuesFile: string;
+  /** Passed to helm in order; later files win, as with repeated --values. */
+  valuesFiles: string[];
+  /** What helm will hold as the user-supplied values: the files merged the way helm merges them. */
   values: Record<string, unknown>;
   /** Deployments (in `namespace`) the release must have Available before the next phase. */
   deployments: string[];
@@ -61,6 +63,8 @@ const istioChartsRepo = 'https://istio-release.storage.googleapis.com/charts';
 const kindNode = z.strictObject({
   role: z.enum(['control-plane', 'worker']),
   image: z.string(),
+  extraMounts: z.array(z.record(z.string(), z.unknown())).optional(),
+  kubeadmConfigPatchesJSON6902: z.array(z.record(z.string(), z.unknown())).optional(),
   extraPortMappings: z
     .array(
       z.strictObject({
@@ -84,7 +88,10 @@ const kindClusterSchema = z.strictObject({
   networking: z.record(z.string(), z.unknown()).optional(),
   featureGates: z.record(z.string(), z.boolean()).optional(),
   kubeadmConfigPatches: z.array(z.string()).optional(),
+  kubeadmConfigPatchesJSON6902: z.array(z.record(z.string(), z.unknown())).optional(),
   containerdConfigPatches: z.array(z.string()).optional(),
+  containerdConfigPatchesJSON6902: z.array(z.string()).optional(),
+  runtimeConfig: z.record(z.string(), z.string()).optional(),
 });
 
 const chartRef = z.strictObject({ repo: z.string().url(), chart: z.string().min(1), version: z.string().min(1) });
@@ -132,8 +139,23 @@ function kindCluster(config: MeshproofConfig): KindClusterStep {
   return { kind: 'kind-cluster', name: config.clusterName, configFile, config: rendered, nodeImage: kubernetes.nodeImage, kubernetesVersion: kubernetes.version };
 }
 
+/**
+ * Helm's merge of several values files: maps merge key by key, anything else (lists included) is replaced by
+ * the later file, so an override can swap a whole `service.ports` list.
+ */
+export function mergeHelmValues(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const current = merged[key];
+    const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    merged[key] = isMap(current) && isMap(value) ? mergeHelmValues(current, value) : value;
+  }
+  return merged;
+}
+
 function helm(release: Omit<HelmReleaseStep, 'kind' | 'values'>): HelmReleaseStep {
-  return { kind: 'helm-release', ...release, values: readValues(release.valuesFile) };
+  const values = release.valuesFiles.map(readValues).reduce(mergeHelmValues, {});
+  return { kind: 'helm-release', ...release, values };
 }
 
 /** The Jaeger image follows the Istio release (its sample pins one); the manifest is written with 1.30's. */
@@ -155,11 +177,11 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
   phases.push(
     {
       name: `Istio CRDs (istio/base ${istioVersion})`,
-      step: helm({ release: 'istio-base', namespace: 'istio-system', repo: istioChartsRepo, chart: 'base', version: istioVersion, valuesFile: 'fixtures/istio/base-values.yaml', deployments: [] }),
+      step: helm({ release: 'istio-base', namespace: 'istio-system', repo: istioChartsRepo, chart: 'base', version: istioVersion, valuesFiles: ['fixtures/istio/base-values.yaml'], deployments: [] }),
     },
     {
       name: `Istio control plane (istio/istiod ${istioVersion})`,
-      step: helm({ release: 'istiod', namespace: 'istio-system', repo: istioChartsRepo, chart: 'istiod', version: istioVersion, valuesFile: 'fixtures/istio/istiod-values.yaml', deployments: ['istiod'] }),
+      step: helm({ release: 'istiod', namespace: 'istio-system', repo: istioChartsRepo, chart: 'istiod', version: istioVersion, valuesFiles: ['fixtures/istio/istiod-values.yaml'], deployments: ['istiod'] }),
     },
     {
       // After istiod: the gateway's `image: auto` is filled in by sidecar injection (gateway/README.md).
@@ -170,23 +192,25 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
         repo: istioChartsRepo,
         chart: 'gateway',
         version: istioVersion,
-        valuesFile: 'fixtures/istio/gateway-values.yaml',
+        // On an existing cluster the gateway stays ClusterIP (reached by port-forward): a fixed NodePort could
+        // collide there, and would open Bookinfo on every node.
+        valuesFiles: ['fixtures/istio/gateway-values.yaml', ...(config.target === 'existing' ? ['fixtures/istio/gateway-values-existing.yaml'] : [])],
         deployments: ['istio-ingressgateway'],
       }),
     },
     { name: 'mesh-wide tracing (Telemetry)', step: manifests(['fixtures/istio/telemetry.yaml'], config) },
     {
       name: `Prometheus (${addons.prometheus.chart} ${addons.prometheus.version})`,
-      step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFile: 'fixtures/addons/prometheus-values.yaml', deployments: ['prometheus'] }),
+      step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFiles: ['fixtures/addons/prometheus-values.yaml'], deployments: ['prometheus'] }),
     },
     {
       name: `Grafana (${addons.grafana.chart} ${addons.grafana.version})`,
-      step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFile: 'fixtures/addons/grafana-values.yaml', deployments: ['grafana'] }),
+      step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFiles: ['fixtures/addons/grafana-values.yaml'], deployments: ['grafana'] }),
     },
     { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)) },
     {
       name: `Kiali (${addons.kiali.chart} ${addons.kiali.version})`,
-      step: helm({ release: 'kiali', namespace: 'istio-system', ...addons.kiali, valuesFile: 'fixtures/addons/kiali-values.yaml', deployments: ['kiali'] }),
+      step: helm({ release: 'kiali', namespace: 'istio-system', ...addons.kiali, valuesFiles: ['fixtures/addons/kiali-values.yaml'], deployments: ['kiali'] }),
     },
     {
       name: 'Bookinfo (productpage, details, reviews v1/v2/v3, ratings) with its gateway and DestinationRules',

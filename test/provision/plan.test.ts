@@ -100,3 +100,14 @@ describe('meshproof plan', () => {
     expect(run.stderr).toContain('meshproof: fixtures/bookinfo/bookinfo.yaml: Deployment bookinfo/details-v1: spec.replicas: must be integer');
   });
 });
+
+describe('mergeHelmValues', () => {
+  it('merges maps key by key and replaces lists, as helm does with repeated --values', async () => {
+    const { mergeHelmValues } = await import('../../helpers/provision/stack.ts');
+    const merged = mergeHelmValues(
+      { service: { type: 'NodePort', ports: [{ name: 'http2', nodePort: 30080 }] }, autoscaling: { enabled: false } },
+      { service: { type: 'ClusterIP', ports: [{ name: 'http2' }] } },
+    );
+    expect(merged).toEqual({ service: { type: 'ClusterIP', ports: [{ name: 'http2' }] }, autoscaling: { enabled: false } });
+  });
+});

@@ -123,10 +123,15 @@ describe('provisioning a cluster that already holds the stack', () => {
     expect((error as MeshproofError).fix).toContain('npx meshproof cleanup --delete-cluster');
   });
 
-  it('does not create a cluster for an existing target', async () => {
+  it('does not create a cluster for an existing target, and keeps the gateway off NodePorts there', async () => {
     const { cluster, apply } = setup({ MESHPROOF_TARGET: 'existing', MESHPROOF_CONTEXT: 'prod' });
     await apply();
     expect(cluster.calls.some((c) => c.tool === 'kind')).toBe(false);
+    const gateway = cluster.releases.get('istio-system/istio-ingressgateway')!.values as { service: { type: string; ports: object[] } };
+    expect(gateway.service.type).toBe('ClusterIP');
+    expect(JSON.stringify(gateway.service.ports)).not.toContain('nodePort');
+    const install = cluster.calls.find((c) => c.args[2] === 'istio-ingressgateway')!.args;
+    expect(install.filter((a) => a.endsWith('.yaml')).map((a) => a.split('/').pop())).toEqual(['gateway-values.yaml', 'gateway-values-existing.yaml']);
   });
 });
 

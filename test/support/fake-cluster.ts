@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 import type { ClusterToolName } from '../../helpers/provision/cluster-tools.ts';
+import { mergeHelmValues } from '../../helpers/provision/stack.ts';
 import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../helpers/provision/runner.ts';
 
 export interface RecordedCall {
@@ -90,7 +91,8 @@ export class FakeCluster implements ClusterRunner {
     if (args[0] === 'upgrade') {
       const [, , name, chart] = args;
       const version = args[args.indexOf('--version') + 1];
-      const values = (parse(readFileSync(args[args.indexOf('--values') + 1]!, 'utf8')) as unknown) ?? {};
+      const files = args.flatMap((arg, i) => (args[i - 1] === '--values' ? [arg] : []));
+      const values = files.map((f) => ((parse(readFileSync(f, 'utf8')) as Record<string, unknown> | null) ?? {})).reduce(mergeHelmValues, {});
       // helm get values returns only what the user supplied; an empty file reads back as null.
       this.releases.set(`${ns}/${name}`, { chart: `${chart}-${version}`, values: isDeepStrictEqual(values, {}) ? null : values, deployments: this.chartDeployments[name!] ?? [] });
       return ok();
