@@ -1,4 +1,4 @@
-import { delta } from '../observe/prometheus.ts';
+import { delta, increaseOf } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import type { Expectation, Recording } from '../record/recording.ts';
 import { describeMatcher, matcherPredicate } from './matchers.ts';
@@ -56,14 +56,17 @@ function judgeMetricIncrease(expectation: Extract<Expectation, { judge: 'metric-
   }
   const change = delta(observation.before, observation.after);
   const seconds = Math.max(0, change.to - change.from);
-  const within = change.total >= expectation.atLeast && (expectation.atMost === undefined || change.total <= expectation.atMost);
+  const group = expectation.group;
+  const increase = group ? increaseOf(change, group) : change.total;
+  const within = increase >= expectation.atLeast && (expectation.atMost === undefined || increase <= expectation.atMost);
+  const subject = group ? `${change.promql} for ${Object.entries(group).map(([k, v]) => `${k}="${v}"`).join(',')}` : change.promql;
   const bound = expectation.atMost === undefined ? `at least ${expectation.atLeast}` : `between ${expectation.atLeast} and ${expectation.atMost}`;
   return {
     pass: within,
     judge: 'metric-increase',
-    figures: { ...figures, increase: change.total, series: change.seriesMatched, resets: change.resets, seconds },
+    figures: { ...figures, increase, series: change.seriesMatched, resets: change.resets, seconds },
     sentence:
-      `${expectation.description}: ${change.promql} rose by ${+change.total.toFixed(3)} over ${seconds.toFixed(0)} s ` +
+      `${expectation.description}: ${subject} rose by ${+increase.toFixed(3)} over ${seconds.toFixed(0)} s ` +
       `(${change.seriesMatched} series${change.resets ? `, ${change.resets} counter resets` : ''}); ${bound} expected`,
   };
 }

@@ -280,6 +280,27 @@ export class PrometheusClient {
     return snapshotOf(selector, time, series);
   }
 
+  /**
+   * Waits until every scrape target has been scraped after this call began, then snapshots. A baseline taken
+   * without this can miss traffic sent just before (not yet scraped), which would then count in the next delta
+   * as if it were the batch's. Targets' `up` samples carry their last scrape time, so min(timestamp(up)) says
+   * when the stalest target was last read.
+   */
+  async snapshotAfterScrape(selector: MetricSelector, opts: { timeoutMs: number; intervalMs: number }): Promise<Snapshot> {
+    const since = Date.now() / 1000;
+    await pollUntil<void>(
+      { what: 'Prometheus to scrape every target once more', timeoutMs: opts.timeoutMs, intervalMs: opts.intervalMs },
+      async () => {
+        const result = await this.instantQuery('min(timestamp(up))');
+        const oldest = result.resultType === 'vector' ? result.result[0]?.value.value : undefined;
+        return oldest !== undefined && oldest >= since
+          ? { done: true, value: undefined }
+          : { done: false, seen: oldest === undefined ? 'no scrape targets' : `the stalest target was scraped ${(since - oldest).toFixed(1)} s before the wait began` };
+      },
+    );
+    return this.snapshot(selector);
+  }
+
   /** The PromDiff sentence for a selector, from the series that exist now under its metric name. */
   async explain(selector: MetricSelector, opts: { signal?: AbortSignal } = {}): Promise<string> {
     // `count by` the wanted labels returns one row per distinct combination: the candidates, without

@@ -86,6 +86,7 @@ export const expectationSchema = z.discriminatedUnion('judge', [
       judge: z.literal('metric-increase'),
       description,
       metric: z.string().describe('the name of a metricObservation'),
+      group: z.record(z.string(), z.string()).optional().describe('only the increase of this group (labels of selector.by)'),
       atLeast: z.number().min(0),
       atMost: z.number().min(0).optional(),
     })

@@ -36,6 +36,13 @@ export interface BookinfoDoubleOptions {
   reviewsUnavailable?: boolean;
   detailsUnavailable?: boolean;
   ratingsUnavailable?: boolean;
+  /**
+   * Requests whose User-Agent is a key here are answered with that status: a VirtualService route matching the
+   * user-agent with a fault abort (meshproof's config-live probe), as productpage's API passes the status on.
+   */
+  abortUserAgents?: Record<string, number>;
+  /** Called for every reviews answer with the version that served it (a destination sidecar's metric). */
+  onReviews?: (version: ReviewsVersion) => void;
   /** Seed of the double's random choices (version split, error rate); the same seed, the same sequence. */
   seed?: number;
 }
@@ -143,6 +150,9 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
       return send(response, 500, 'text/plain', 'fault filter abort');
     }
 
+    const abortStatus = options.abortUserAgents?.[request.headers['user-agent'] ?? ''];
+    if (abortStatus !== undefined) return send(response, abortStatus, 'text/plain', 'fault filter abort');
+
     if (url.pathname === '/login' && request.method === 'POST') return login(request, response, body);
     if (url.pathname === '/logout') return logout(request, response);
     if (url.pathname === '/productpage') {
@@ -167,7 +177,10 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
   function chooseVersion(user: string | undefined): ReviewsVersion {
     const routed = user === undefined ? undefined : options.userRoutes?.[user];
     const version = routed ?? weighted(options.weights ?? { v1: 1, v2: 1, v3: 1 }, random());
-    if (!options.reviewsUnavailable) stats.byVersion[version] += 1;
+    if (!options.reviewsUnavailable) {
+      stats.byVersion[version] += 1;
+      options.onReviews?.(version);
+    }
     return version;
   }
 

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareFeatureConfig } from '../../helpers/apply/feature-config.ts';
+import { loadConfig } from '../../helpers/config/config.ts';
+import { probeUserAgent } from '../../helpers/gate/config-live.ts';
+import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
+import { observeReviewsSplit, proveLiveViaIngress, verdictsOf, type StepEnv } from '../../helpers/suite/steps.ts';
+import { startBookinfoDouble, type BookinfoDouble, type ReviewsVersion } from '../support/bookinfo-double.ts';
+import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
+import { prometheusAvailability, startPrometheus, type PrometheusHarness } from '../support/prometheus-harness.ts';
+import { useTempDirs } from '../support/temp.ts';
+
+/**
+ * The canary suite's steps against a simulated mesh: the Bookinfo double plays the gateway and the reviews
+ * versions, and every reviews answer is counted by an Istio-shaped exporter that a real Prometheus scrapes,
+ * as a destination sidecar's istio_requests_total would be.
+ */
+const tempDir = useTempDirs('meshproof-steps-');
+const availability = prometheusAvailability();
+const canary = { 'reviews-v1': 80, 'reviews-v2': 10, 'reviews-v3': 10 };
+
+describe.skipIf(!availability.available)('the traffic-shifting steps on a simulated mesh', () => {
+  let double: BookinfoDouble;
+  let exporter: IstioExporter;
+  let prometheus: PrometheusHarness;
+  let env: StepEnv;
+  /** Versions whose sidecar does not report metrics (a broken telemetry setup). */
+  const silent = new Set<ReviewsVersion>();
+
+  beforeAll(async () => {
+    exporter = await startIstioExporter();
+    exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v1' }, 0);
+    double = await startBookinfoDouble({
+      seed: 4,
+      onReviews: (version) => {
+        if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
+      },
+    });
+    prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+    const config = loadConfig(
+      { MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s', MESHPROOF_TIMEOUT_METRIC_POLL: '200ms', MESHPROOF_TIMEOUT_CONFIG_LIVE: '2s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms' },
+      tempDir(),
+    );
+    env = { config, ingressUrl: double.url, prometheus: new PrometheusClient({ url: prometheus.url, requestTimeoutMs: 5_000 }), versions: { meshproof: 'test' } };
+  });
+  afterAll(async () => {
+    await Promise.all([double?.stop(), prometheus?.stop(), exporter?.stop()]);
+  });
+
+  it('proves the applied canary is live only once its probe route answers', async () => {
+    const applied = prepareFeatureConfig(['fixtures/features/01-traffic-shifting.yaml']);
+    const notYet = await proveLiveViaIngress({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, configLive: 300 } } }, applied, 'the canary').catch((e: unknown) => e);
+    expect(notYet).toBeInstanceOf(PollTimeoutError);
+    double.setOptions({ abortUserAgents: { [probeUserAgent(applied.applyId)]: 418 } });
+    await proveLiveViaIngress(env, applied, 'the canary');
+  });
+
+  it('passes an 80/10/10 mesh, in the responses and in Prometheus', async () => {
+    double.setOptions({ weights: { v1: 80, v2: 10, v3: 10 } });
+    const observed = await observeReviewsSplit(env, 'traffic-shifting', '80 % of traffic to reviews v1', canary);
+    const verdicts = verdictsOf(observed);
+    expect(verdicts.map((v) => v.judge)).toEqual(['weighted-split', 'metric-increase', 'metric-increase', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(observed.recordings[0]!.metrics[0]!.name).toBe('requests at reviews by version');
+  });
+
+  it('fails a 70/20/10 mesh on the split, while Prometheus agrees with what was served', async () => {
+    double.setOptions({ weights: { v1: 70, v2: 20, v3: 10 } });
+    const [split, ...metrics] = verdictsOf(await observeReviewsSplit(env, 'traffic-shifting', '80 % of traffic to reviews v1', canary));
+    expect(split!.pass).toBe(false);
+    expect(split!.sentence).toMatch(/the split differs/);
+    for (const verdict of metrics) expect(verdict.pass, verdict.sentence).toBe(true);
+  });
+
+  it('fails the metric check of a version whose sidecar reports nothing', async () => {
+    double.setOptions({ weights: { v1: 80, v2: 10, v3: 10 } });
+    silent.add('v3');
+    const verdicts = verdictsOf(
+      await observeReviewsSplit({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 3_000 } } }, 'traffic-shifting', 'canary', canary),
+    );
+    silent.clear();
+    const v3 = verdicts.find((v) => v.sentence.includes('reviews-v3 served'))!;
+    expect(v3.pass).toBe(false);
+    expect(v3.sentence).toMatch(/destination_version="v3" rose by 0 /);
+  });
+});
