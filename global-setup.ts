@@ -1,22 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { loadConfig, type MeshproofConfig } from './helpers/config/config.ts';
+import { loadConfig } from './helpers/config/config.ts';
 import { exitOnUserError } from './helpers/errors.ts';
 import { clusterAccess, openClusterRunner } from './helpers/provision/cluster.ts';
 import { runPreflight } from './helpers/provision/preflight.ts';
-import { provisionStack, resumeTrafficGenerator, type MeshEnvironment } from './helpers/provision/provision.ts';
-import type { ClusterAccess, ClusterRunner } from './helpers/provision/runner.ts';
-import { PhaseTracker, stderrLog, type PhaseRecord } from './helpers/report/progress.ts';
-
-/** What every suite receives (inject('meshproof')). */
-export interface MeshproofRun {
-  config: MeshproofConfig;
-  access: ClusterAccess;
-  mesh: MeshEnvironment;
-  /** The setup phases with their durations and skip reasons, for the report. */
-  setupPhases: PhaseRecord[];
-}
+import { provisionStack, resumeTrafficGenerator } from './helpers/provision/provision.ts';
+import type { ToolRunner } from './helpers/provision/runner.ts';
+import type { MeshproofRun } from './helpers/suite/run.ts';
+import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
 
 /**
  * The conformance run's setup: configuration, preflight, then the stack (created, or reused when it already
@@ -28,7 +20,7 @@ export default async function setup(project: TestProject) {
   const config = await exitOnUserError(() => loadConfig());
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
-  let runner: ClusterRunner | undefined;
+  let runner: ToolRunner | undefined;
   const provisioned = await exitOnUserError(async () => {
     await phases.run('preflight', async () => {
       const preflight = await runPreflight(config);
@@ -42,7 +34,8 @@ export default async function setup(project: TestProject) {
 
   mkdirSync(config.reportsDir, { recursive: true });
   writeFileSync(path.join(config.reportsDir, 'setup-phases.json'), `${JSON.stringify(phases.phases, null, 2)}\n`);
-  const run: MeshproofRun = { config, access, mesh: provisioned, setupPhases: phases.phases };
+  const { close: _close, ...mesh } = provisioned;
+  const run: MeshproofRun = { config, access, mesh, tools: runner!.binaries, setupPhases: phases.phases };
   project.provide('meshproof', run);
 
   return async () => {

@@ -49,7 +49,7 @@ export interface ClusterAccess {
 /** The production runner: the pinned binaries, always pointed at the run's kubeconfig and context. */
 export class ToolRunner implements ClusterRunner {
   constructor(
-    private readonly binaries: Record<ClusterToolName, string>,
+    readonly binaries: Record<ClusterToolName, string>,
     private readonly access: ClusterAccess,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
+import { meshproofVersion } from '../../helpers/config/version.ts';
 import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../helpers/observe/bookinfo.ts';
 import { PrometheusClient, type MetricSelector, type Snapshot } from '../../helpers/observe/prometheus.ts';
@@ -20,10 +21,9 @@ import { startPrometheus } from './prometheus-harness.ts';
 import { pollUntil } from '../../helpers/gate/poll.ts';
 
 const alpha = 1e-4;
-const version = '0.1.0';
 
 function recording(feature: string, title: string, expectation: Expectation, requests: RequestRecord[], metrics: Recording['metrics'] = []): Recording {
-  const base: Recording = { format: recordingFormat, feature, title, recordedAt: new Date().toISOString(), versions: { meshproof: version }, expectation, requests, metrics };
+  const base: Recording = { format: recordingFormat, feature, title, recordedAt: new Date().toISOString(), versions: { meshproof: meshproofVersion }, expectation, requests, metrics };
   return { ...base, verdict: judgeExpectation(expectation, requests, metrics) };
 }
 

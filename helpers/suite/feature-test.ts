@@ -1,0 +1,82 @@
+import * as allure from 'allure-js-commons';
+import { expect, inject, test as base } from 'vitest';
+import { applyFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
+import { featureCatalog, type FeatureName } from '../config/features.ts';
+import { featureSkipReason } from '../config/suites.ts';
+import type { Verdict } from '../judge/verdict.ts';
+import { PrometheusClient } from '../observe/prometheus.ts';
+import { ToolRunner, type ClusterRunner } from '../provision/runner.ts';
+import { keepRecording } from '../report/evidence.ts';
+import type { MeshproofRun } from './run.ts';
+import { meshproofVersion } from '../config/version.ts';
+import { proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
+
+/**
+ * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves and the fixture files it
+ * applies. The mechanics live here, once: skipping with the configured reason, the Allure labels, applying the
+ * fixture with its probe route, the config-live gate, restoring the baseline afterwards (also when the test
+ * fails), and keeping every recording as evidence.
+ */
+export interface FeatureDeclaration {
+  feature: FeatureName;
+  /** The lab's feature files, e.g. fixtures/features/01-traffic-shifting.yaml. */
+  fixtures: string[];
+}
+
+export interface FeatureFixtures {
+  run: MeshproofRun;
+  runner: ClusterRunner;
+  env: StepEnv;
+  /** The feature's configuration, applied and proven live before the test body runs. */
+  applied: AppliedConfig;
+}
+
+export function featureTest(declaration: FeatureDeclaration) {
+  const { feature, fixtures } = declaration;
+  return base.extend<FeatureFixtures>({
+    run: async ({}, use) => use(inject('meshproof')),
+    runner: async ({ run }, use) => use(new ToolRunner(run.tools, run.access)),
+    env: async ({ run }, use) =>
+      use({
+        config: run.config,
+        ingressUrl: run.mesh.ingressUrl,
+        prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: run.config.timeouts.request }),
+        versions: { meshproof: meshproofVersion, istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion },
+      }),
+    applied: async ({ run, runner, env, skip }, use) => {
+      const skipReason = featureSkipReason(run.config, feature);
+      if (skipReason) skip(skipReason);
+      await allure.epic('Istio conformance');
+      await allure.feature(feature);
+      await allure.description(featureCatalog[feature]);
+      await allure.parameter('Istio', run.mesh.istioVersion);
+      await allure.parameter('Kubernetes', run.mesh.kubernetesVersion);
+      const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {
+        const done = await applyFeatureConfig(runner, run.config, fixtures);
+        await allure.attachment('applied configuration', done.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
+        return done;
+      });
+      try {
+        await allure.step('prove the new configuration is the one serving', () => proveLiveViaIngress(env, applied, featureCatalog[feature]));
+        await use(applied);
+      } finally {
+        await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));
+      }
+    },
+  });
+}
+
+/**
+ * Keeps every recording of an observation as evidence and fails the test on the first verdict that fails,
+ * with its sentence as the message. All verdicts are reported before any assertion, so a report shows each.
+ */
+export async function mustPass(run: MeshproofRun, observed: Observed): Promise<void> {
+  const verdicts: Verdict[] = [];
+  for (const recording of observed.recordings) {
+    await allure.step(`${recording.verdict!.pass ? '✓' : '✗'} ${recording.verdict!.sentence}`, async () => {
+      await keepRecording(run.config.reportsDir, recording);
+    });
+    verdicts.push(recording.verdict!);
+  }
+  for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+}
