@@ -110,7 +110,7 @@ program
         [
           '',
           `The lab is up (Istio ${stack.istioVersion}, Kubernetes ${stack.kubernetesVersion}), in ${phases.total()}.`,
-          stack.ingressUrl.startsWith('http://127.0.0.1:8080')
+          config.target === 'kind'
             ? `Bookinfo:   ${stack.ingressUrl}/productpage`
             : `Bookinfo:   kubectl ${ctx} port-forward -n istio-system svc/istio-ingressgateway 8080:80   then http://localhost:8080/productpage`,
           `Kiali:      kubectl ${ctx} port-forward -n istio-system svc/kiali 20001:20001   then http://localhost:20001/kiali`,
