@@ -49,7 +49,13 @@ export async function applyFeatureConfig(runner: ClusterRunner, config: Meshproo
 export async function restoreBaseline(runner: ClusterRunner, config: MeshproofConfig, applied: Pick<AppliedConfig, 'objects'>): Promise<void> {
   const baseline = baselineFiles.flatMap(loadFixture);
   const inBaseline = new Set(baseline.map(({ object }) => identity(object)));
-  const featureOnly = applied.objects.filter(({ object }) => !inBaseline.has(identity(object)));
+  const seen = new Set<string>();
+  const featureOnly = applied.objects.filter(({ object }) => {
+    const id = identity(object);
+    if (inBaseline.has(id) || seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
   if (featureOnly.length > 0) {
     await runOrFail(runner, 'kubectl', ['delete', '--ignore-not-found', '--wait=true', '-f', '-'], {
       input: toYamlStream(featureOnly),

@@ -13,6 +13,7 @@ import { provisionStack } from '../provision/provision.ts';
 import { buildStackPlan } from '../provision/stack.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
+import { applyLabFeature, resetLab } from '../apply/lab.ts';
 import { readRecording, recordingJsonSchema } from '../record/recording.ts';
 
 const program = new Command('meshproof')
@@ -139,6 +140,32 @@ program
       const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
       await cleanup(scope, config, runner, phases);
       phases.note(`cleanup done in ${phases.total()}`);
+    }),
+  );
+
+program
+  .command('apply-feature')
+  .description('apply one of the lab\'s feature demos as written (e.g. traffic-shifting, fault-injection, mtls-strict)')
+  .argument('<name>', 'a demo (fixtures/features/NN-<name>.yaml) or a feature name (`meshproof features`)')
+  .action((name: string) =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const runner = await openClusterRunner(config, clusterAccess(config), stderrLog);
+      const objects = await applyLabFeature(runner, config, name);
+      process.stdout.write(`applied ${objects.map(({ object, file }) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name} (${file})`).join(', ')}\n`);
+      process.stdout.write('Istio pushes it to the sidecars within seconds; `npx meshproof reset` restores the baseline routing.\n');
+    }),
+  );
+
+program
+  .command('reset')
+  .description('remove every feature demo and restore the baseline routing (gateway and DestinationRules)')
+  .action(() =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const runner = await openClusterRunner(config, clusterAccess(config), stderrLog);
+      await resetLab(runner, config);
+      process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
     }),
   );
 

@@ -23,3 +23,22 @@ export const featureNames = Object.keys(featureCatalog) as FeatureName[];
 export function isFeatureName(name: string): name is FeatureName {
   return Object.hasOwn(featureCatalog, name);
 }
+
+/**
+ * The lab's feature files each feature applies, in order (fixtures/features/). The delay is observed on
+ * reviews v2, so fault-delay routes jason there first, as the istio.io fault-injection task does.
+ */
+export const featureFixtures: Record<FeatureName, string[]> = {
+  'traffic-shifting': ['fixtures/features/01-traffic-shifting.yaml'],
+  'request-routing': ['fixtures/features/04-request-routing.yaml'],
+  'fault-delay': ['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml'],
+  'fault-abort': ['fixtures/features/02-fault-injection.yaml'],
+  'circuit-breaker': ['fixtures/features/03-circuit-breaker.yaml'],
+  'timeouts-retries': ['fixtures/features/05-timeout-retry.yaml'],
+  mirroring: ['fixtures/features/06-mirror-traffic.yaml'],
+  'mtls-strict': ['fixtures/features/07-mtls-strict.yaml'],
+  prometheus: [],
+  grafana: [],
+  jaeger: [],
+  kiali: [],
+};

@@ -1,0 +1,32 @@
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { applyLabFeature, filesFor, labDemos, resetLab } from '../../helpers/apply/lab.ts';
+import { loadConfig } from '../../helpers/config/config.ts';
+import { FakeCluster } from '../support/fake-cluster.ts';
+import { useTempDirs } from '../support/temp.ts';
+
+const tempDir = useTempDirs('meshproof-lab-');
+const kinds = (input: string) => parseAllDocuments(input).map((d) => d.toJS() as { kind: string; metadata: { name: string } }).map((o) => `${o.kind}/${o.metadata.name}`);
+
+describe('the lab commands', () => {
+  it('know the demos by the lab\'s names and by meshproof\'s feature names', () => {
+    expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict']);
+    expect(filesFor('fault-delay')).toEqual(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
+    expect(() => filesFor('chaos')).toThrow(/no feature demo named "chaos"/);
+  });
+
+  it('apply-feature applies the file exactly as written, without meshproof\'s probe route', async () => {
+    const cluster = new FakeCluster();
+    await applyLabFeature(cluster, loadConfig({}, tempDir()), 'request-routing');
+    expect(cluster.calls[0]!.input).toContain('exact: jason');
+    expect(cluster.calls[0]!.input).not.toContain('meshproof-live-probe');
+  });
+
+  it('reset removes every demo object and re-applies the baseline routing', async () => {
+    const cluster = new FakeCluster();
+    await resetLab(cluster, loadConfig({}, tempDir()));
+    const [remove, reapply] = cluster.calls;
+    expect(kinds(remove!.input!)).toEqual(['VirtualService/reviews', 'VirtualService/ratings', 'PeerAuthentication/default']);
+    expect(kinds(reapply!.input!)).toContain('DestinationRule/reviews');
+  });
+});
