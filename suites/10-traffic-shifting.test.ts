@@ -2,7 +2,7 @@ import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
 import { observeReviewsSplit } from '../helpers/suite/steps.ts';
 
 /** Canary release (the lab's istio-features/01-traffic-shifting.yaml): weighted routing of reviews. */
-const canary = featureTest({ feature: 'traffic-shifting', fixtures: ['fixtures/features/01-traffic-shifting.yaml'] });
+const canary = featureTest({ feature: 'traffic-shifting' });
 
 const split = '80 % of traffic to reviews v1, 10 % to v2, 10 % to v3';
 

@@ -56,6 +56,14 @@ export function judgeAllMatch(
   };
 }
 
+/**
+ * Requests for an all-match verdict: enough that routing wrong on `minShiftPoints` % of requests shows at least
+ * one exception with probability 1 − α, i.e. the smallest n with (1 − shift)^n ≤ α (88 at α = 1e-4, 10 points).
+ */
+export function planAllMatchSampling({ alpha = 1e-4, minShiftPoints = 10 }: { alpha?: number; minShiftPoints?: number } = {}): number {
+  return Math.ceil(Math.log(alpha) / Math.log(1 - minShiftPoints / 100));
+}
+
 export interface RateOptions {
   /** False-failure rate of the verdict; default 1e-4 (config `alpha`). */
   alpha?: number;

@@ -1,7 +1,7 @@
 import * as allure from 'allure-js-commons';
 import { expect, inject, test as base } from 'vitest';
 import { applyFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
-import { featureCatalog, type FeatureName } from '../config/features.ts';
+import { featureCatalog, featureFixtures, type FeatureName } from '../config/features.ts';
 import { featureSkipReason } from '../config/suites.ts';
 import type { Verdict } from '../judge/verdict.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
@@ -18,9 +18,14 @@ import { proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
  * fails), and keeping every recording as evidence.
  */
 export interface FeatureDeclaration {
+  /** The feature proved; the lab's files it applies come from featureFixtures (helpers/config/features.ts). */
   feature: FeatureName;
-  /** The lab's feature files, e.g. fixtures/features/01-traffic-shifting.yaml. */
-  fixtures: string[];
+  /**
+   * Proves the applied configuration is the one serving. The default sends the config-live probe through the
+   * gateway, which needs a VirtualService among the files; a feature configured otherwise (a DestinationRule,
+   * a PeerAuthentication) declares its own proof.
+   */
+  awaitLive?: (context: { env: StepEnv; runner: ClusterRunner; applied: AppliedConfig }) => Promise<void>;
 }
 
 export interface FeatureFixtures {
@@ -32,7 +37,10 @@ export interface FeatureFixtures {
 }
 
 export function featureTest(declaration: FeatureDeclaration) {
-  const { feature, fixtures } = declaration;
+  const { feature } = declaration;
+  const fixtures = featureFixtures[feature];
+  const awaitLive =
+    declaration.awaitLive ?? (({ env, applied }: { env: StepEnv; applied: AppliedConfig }) => proveLiveViaIngress(env, applied, featureCatalog[feature]));
   return base.extend<FeatureFixtures>({
     run: async ({}, use) => use(inject('meshproof')),
     runner: async ({ run }, use) => use(new ToolRunner(run.tools, run.access)),
@@ -57,7 +65,7 @@ export function featureTest(declaration: FeatureDeclaration) {
         return done;
       });
       try {
-        await allure.step('prove the new configuration is the one serving', () => proveLiveViaIngress(env, applied, featureCatalog[feature]));
+        await allure.step('prove the new configuration is the one serving', () => awaitLive({ env, runner, applied }));
         await use(applied);
       } finally {
         await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));

@@ -5,8 +5,10 @@ import { awaitConfigLive, probeAnswer, probeUserAgent } from '../gate/config-liv
 import { httpGet } from '../gate/http-probe.ts';
 import { judgeExpectation } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
-import { reviewsApiBatch } from '../observe/bookinfo.ts';
-import type { MetricSelector, PrometheusClient } from '../observe/prometheus.ts';
+import { loginAs, reviewsApiBatch, type BookinfoSession } from '../observe/bookinfo.ts';
+import type { MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
+import type { RequestRecord } from '../observe/records.ts';
+import { planAllMatchSampling } from '../judge/rates.ts';
 import { sampleSplit } from '../observe/sampling.ts';
 import { recordingFormat, type Expectation, type Recording } from '../record/recording.ts';
 
@@ -53,42 +55,95 @@ function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectat
 /** Requests a destination sidecar may count beyond the batch: a page productpage retried, a stray probe. */
 const metricSlack = (count: number) => Math.max(2, Math.ceil(count * 0.01));
 
-/**
- * A reviews split as the responses show it and as Prometheus counted it: the batch is sampled look by look
- * (helpers/observe/sampling.ts) through the gateway, then reviews' destination-side istio_requests_total must
- * have risen, per version, by the number of responses each version served.
- */
-export async function observeReviewsSplit(env: StepEnv, feature: FeatureName, title: string, weights: Record<string, number>): Promise<Observed> {
-  const { timeouts, alpha } = env.config;
-  const selector: MetricSelector = {
-    metric: 'istio_requests_total',
-    labels: { reporter: 'destination', destination_service_name: 'reviews' },
-    by: ['destination_version'],
-  };
-  const before = await env.prometheus.snapshotAfterScrape(selector, { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll });
-  const expectation: Expectation = { judge: 'weighted-split', description: title, weights, alpha };
-  const send = reviewsApiBatch({ baseUrl: env.ingressUrl, concurrency: 8, deadlineMs: timeouts.trafficBatch, requestTimeoutMs: timeouts.request });
-  const { records } = await sampleSplit({ weights, alpha }, send);
+const reviewsByVersion: MetricSelector = {
+  metric: 'istio_requests_total',
+  labels: { reporter: 'destination', destination_service_name: 'reviews' },
+  by: ['destination_version'],
+};
 
+/** A baseline of reviews' destination-side counters, after Prometheus has caught up with earlier traffic. */
+function reviewsBaseline(env: StepEnv) {
+  return env.prometheus.snapshotAfterScrape(reviewsByVersion, { timeoutMs: env.config.timeouts.metricPropagation, intervalMs: env.config.timeouts.metricPoll });
+}
+
+/**
+ * Prometheus' side of a batch: reviews' destination sidecars must have counted, per version, the responses
+ * each version served. Returns the metric observation and one metric-increase recording per version.
+ */
+async function reviewsCountedInPrometheus(env: StepEnv, feature: FeatureName, title: string, before: Snapshot, records: RequestRecord[]) {
+  const { timeouts } = env.config;
   const served = new Map<string, number>();
   for (const r of records) if (r.status === 200 && r.classification?.startsWith('reviews-v')) served.set(r.classification, (served.get(r.classification) ?? 0) + 1);
   const total = [...served.values()].reduce((a, b) => a + b, 0);
   // Wait for the scrape that holds the batch; if it never comes, the metric verdicts below say so.
-  await env.prometheus.awaitMetricIncrease({ selector, atLeast: total, baseline: before, timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll }).catch(() => undefined);
-  const after = await env.prometheus.snapshot(selector);
+  await env.prometheus
+    .awaitMetricIncrease({ selector: reviewsByVersion, atLeast: total, baseline: before, timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll })
+    .catch(() => undefined);
+  const after = await env.prometheus.snapshot(reviewsByVersion);
   const metrics: Recording['metrics'] = [{ name: 'requests at reviews by version', before, after }];
-
-  const recordings = [recordingOf(env, feature, title, expectation, records, metrics)];
-  for (const [version, count] of [...served.entries()].sort()) {
-    const metricExpectation: Expectation = {
+  const recordings = [...served.entries()].sort().map(([version, count]) =>
+    recordingOf(env, feature, `${title}: ${version} in Prometheus`, {
       judge: 'metric-increase',
       description: `Prometheus counted the ${count} requests ${version} served`,
       metric: 'requests at reviews by version',
       group: { destination_version: version.replace('reviews-', '') },
       atLeast: count,
       atMost: count + metricSlack(count),
-    };
-    recordings.push(recordingOf(env, feature, `${title}: ${version} in Prometheus`, metricExpectation, [], metrics));
+    }, [], metrics),
+  );
+  return { metrics, recordings };
+}
+
+function reviewsApi(env: StepEnv, session?: BookinfoSession, headers?: Record<string, string>) {
+  const { timeouts } = env.config;
+  return reviewsApiBatch({
+    baseUrl: env.ingressUrl,
+    concurrency: 8,
+    deadlineMs: timeouts.trafficBatch,
+    requestTimeoutMs: timeouts.request,
+    ...(session && { session }),
+    ...(headers && { headers }),
+  });
+}
+
+/**
+ * A reviews split as the responses show it and as Prometheus counted it: the batch is sampled look by look
+ * (helpers/observe/sampling.ts) through the gateway, then reviews' destination-side istio_requests_total must
+ * have risen, per version, by the number of responses each version served.
+ */
+export async function observeReviewsSplit(env: StepEnv, feature: FeatureName, title: string, weights: Record<string, number>): Promise<Observed> {
+  const { alpha } = env.config;
+  const before = await reviewsBaseline(env);
+  const expectation: Expectation = { judge: 'weighted-split', description: title, weights, alpha };
+  const { records } = await sampleSplit({ weights, alpha }, reviewsApi(env));
+  const counted = await reviewsCountedInPrometheus(env, feature, title, before, records);
+  return { recordings: [recordingOf(env, feature, title, expectation, records, counted.metrics), ...counted.recordings] };
+}
+
+export interface UserRoute {
+  /** Who sends: a Bookinfo user who logs in, an anonymous visitor, or one who only sets the header. */
+  who: { user: string } | { anonymous: true } | { endUserHeader: string };
+  /** The reviews version every one of their requests must be served by. */
+  servedBy: string;
+  title: string;
+}
+
+/**
+ * Deterministic routing: every request of each sender is served by its version. The batch size makes a wrong
+ * route on 10 % of requests show up with probability 1 − α (planAllMatchSampling).
+ */
+export async function observeUserRouting(env: StepEnv, feature: FeatureName, routes: UserRoute[]): Promise<Observed> {
+  const count = planAllMatchSampling({ alpha: env.config.alpha });
+  const recordings: Recording[] = [];
+  for (const route of routes) {
+    const before = await reviewsBaseline(env);
+    const session = 'user' in route.who ? await loginAs(env.ingressUrl, route.who.user, { timeoutMs: env.config.timeouts.request }) : undefined;
+    // productpage sets end-user from its session only: a bare header must change nothing (productpage.py).
+    const headers = 'endUserHeader' in route.who ? { 'end-user': route.who.endUserHeader } : undefined;
+    const records = await reviewsApi(env, session, headers)(count);
+    const expectation: Expectation = { judge: 'all-match', description: route.title, matcher: { classification: route.servedBy, status: 200 } };
+    const counted = await reviewsCountedInPrometheus(env, feature, route.title, before, records);
+    recordings.push(recordingOf(env, feature, route.title, expectation, records, counted.metrics), ...counted.recordings);
   }
   return { recordings };
 }

@@ -247,3 +247,13 @@ describe('judgeLatency', () => {
     expect(nearestRank([5], 0.95)).toBe(5);
   });
 });
+
+describe('planAllMatchSampling', () => {
+  it('needs the fewest requests that show a 10 % misroute with probability 1 − α', async () => {
+    const { planAllMatchSampling } = await import('../../helpers/judge/rates.ts');
+    expect(planAllMatchSampling({ alpha: 1e-4 })).toBe(88);
+    expect(0.9 ** 88).toBeLessThanOrEqual(1e-4);
+    expect(0.9 ** 87).toBeGreaterThan(1e-4);
+    expect(planAllMatchSampling({ alpha: 0.01, minShiftPoints: 50 })).toBe(7);
+  });
+});

@@ -4,7 +4,7 @@ import { loadConfig } from '../../helpers/config/config.ts';
 import { probeUserAgent } from '../../helpers/gate/config-live.ts';
 import { PollTimeoutError } from '../../helpers/gate/poll.ts';
 import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
-import { observeReviewsSplit, proveLiveViaIngress, verdictsOf, type StepEnv } from '../../helpers/suite/steps.ts';
+import { observeReviewsSplit, observeUserRouting, proveLiveViaIngress, verdictsOf, type StepEnv, type UserRoute } from '../../helpers/suite/steps.ts';
 import { startBookinfoDouble, type BookinfoDouble, type ReviewsVersion } from '../support/bookinfo-double.ts';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
 import { prometheusAvailability, startPrometheus, type PrometheusHarness } from '../support/prometheus-harness.ts';
@@ -82,5 +82,26 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     const v3 = verdicts.find((v) => v.sentence.includes('reviews-v3 served'))!;
     expect(v3.pass).toBe(false);
     expect(v3.sentence).toMatch(/destination_version="v3" rose by 0 /);
+  });
+
+  const routes: UserRoute[] = [
+    { who: { user: 'jason' }, servedBy: 'reviews-v2', title: 'user jason is served by reviews v2' },
+    { who: { anonymous: true }, servedBy: 'reviews-v1', title: 'everyone else is served by reviews v1' },
+    { who: { endUserHeader: 'jason' }, servedBy: 'reviews-v1', title: 'an end-user header without a login changes nothing' },
+  ];
+
+  it('passes header routing when only a login as jason reaches v2', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: { jason: 'v2' } });
+    const observed = await observeUserRouting(env, 'request-routing', routes);
+    const verdicts = verdictsOf(observed);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(verdicts.filter((v) => v.judge === 'all-match').map((v) => v.figures.n)).toEqual([88, 88, 88]);
+  });
+
+  it('fails it when jason is not routed', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: {} });
+    const [jason] = verdictsOf(await observeUserRouting(env, 'request-routing', routes.slice(0, 1)));
+    expect(jason!.pass).toBe(false);
+    expect(jason!.sentence).toMatch(/^user jason is served by reviews v2 \(served by reviews-v2 with status 200\): 0 of 88 requests/);
   });
 });
