@@ -27,8 +27,12 @@ export function newApplyId(): string {
   return randomUUID().slice(0, 8);
 }
 
-export function probeUserAgent(applyId: string): string {
-  return `meshproof-probe/${applyId}`;
+/**
+ * The probe's User-Agent for one VirtualService host: each host gets its own, so a probe for ratings passes
+ * the reviews route untouched and reaches the sidecar that routes ratings.
+ */
+export function probeUserAgent(applyId: string, host: string): string {
+  return `meshproof-probe/${applyId}/${host}`;
 }
 
 interface HttpRoute {
@@ -39,7 +43,7 @@ interface HttpRoute {
 
 /**
  * A copy of a VirtualService with the probe route first. The route targets the VirtualService's own host, so it
- * is valid wherever the original is.
+ * is valid wherever the original is; it matches only the probe for this apply and this host.
  */
 export function withLiveProbe(virtualService: KubeObject, applyId: string): KubeObject {
   if (virtualService.kind !== 'VirtualService') return virtualService;
@@ -47,7 +51,7 @@ export function withLiveProbe(virtualService: KubeObject, applyId: string): Kube
   const host = copy.spec.hosts[0]!;
   const probe: HttpRoute = {
     name: `meshproof-live-probe-${applyId}`,
-    match: [{ headers: { 'user-agent': { exact: probeUserAgent(applyId) } } }],
+    match: [{ headers: { 'user-agent': { exact: probeUserAgent(applyId, host) } } }],
     fault: { abort: { httpStatus: liveProbeStatus, percentage: { value: 100 } } },
     route: [{ destination: { host } }],
   };

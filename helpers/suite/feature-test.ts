@@ -9,7 +9,8 @@ import { ToolRunner, type ClusterRunner } from '../provision/runner.ts';
 import { keepRecording } from '../report/evidence.ts';
 import type { MeshproofRun } from './run.ts';
 import { meshproofVersion } from '../config/version.ts';
-import { proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
+import { bookinfoMeshUrls, endUserHeader, proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
+import { podExec } from '../observe/mesh-client.ts';
 
 /**
  * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves and the fixture files it
@@ -44,8 +45,11 @@ export function featureTest(declaration: FeatureDeclaration) {
   return base.extend<FeatureFixtures>({
     run: async ({}, use) => use(inject('meshproof')),
     runner: async ({ run }, use) => use(new ToolRunner(run.tools, run.access)),
-    env: async ({ run }, use) =>
+    env: async ({ run, runner }, use) =>
       use({
+        meshClient: podExec(runner, { namespace: 'meshproof', deployment: 'mesh-client', container: 'curl' }, run.config.timeouts.trafficBatch),
+        meshUrls: bookinfoMeshUrls,
+        asUser: endUserHeader,
         config: run.config,
         ingressUrl: run.mesh.ingressUrl,
         prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: run.config.timeouts.request }),

@@ -11,6 +11,7 @@ import type { RequestRecord } from '../observe/records.ts';
 import { planAllMatchSampling } from '../judge/rates.ts';
 import { sampleSplit } from '../observe/sampling.ts';
 import { recordingFormat, type Expectation, type Recording } from '../record/recording.ts';
+import { sendFromPod, type PodExec } from '../observe/mesh-client.ts';
 
 /**
  * The steps feature suites are made of, as plain functions of what a run provides: they observe, judge
@@ -22,7 +23,22 @@ export interface StepEnv {
   ingressUrl: string;
   prometheus: PrometheusClient;
   versions: { meshproof: string; istio?: string; kubernetes?: string };
+  /** Runs a command in the in-mesh client pod (meshproof/mesh-client), for east-west traffic. */
+  meshClient: PodExec;
+  /** Service URLs as the in-mesh client reaches them. */
+  meshUrls: { reviews: string; ratings: string };
+  /** The headers that make an in-mesh request come from a Bookinfo user (reviews forwards end-user to ratings). */
+  asUser: (user: string) => Promise<Record<string, string>>;
 }
+
+/** The in-mesh targets in a real mesh; the self-tests point them at the Bookinfo double. */
+export const bookinfoMeshUrls = {
+  reviews: 'http://reviews.bookinfo.svc.cluster.local:9080/reviews/0',
+  ratings: 'http://ratings.bookinfo.svc.cluster.local:9080/ratings/0',
+};
+
+/** In the mesh, a user is who end-user says: reviews and its sidecar read the header (reviews forwards it). */
+export const endUserHeader = async (user: string): Promise<Record<string, string>> => ({ 'end-user': user });
 
 export interface Observed {
   recordings: Recording[];
@@ -33,8 +49,26 @@ const reviewsApiPath = '/api/v1/products/0/reviews';
 /** The config-live gate through the gateway: the probe crosses productpage's sidecar, where reviews is routed. */
 export function proveLiveViaIngress(env: StepEnv, applied: AppliedConfig, what: string): Promise<void> {
   return awaitConfigLive({ what, timeoutMs: env.config.timeouts.configLive, intervalMs: env.config.timeouts.configLivePoll }, async () => {
-    const { status } = await httpGet(`${env.ingressUrl}${reviewsApiPath}`, env.config.timeouts.request, { 'user-agent': probeUserAgent(applied.applyId) });
+    const { status } = await httpGet(`${env.ingressUrl}${reviewsApiPath}`, env.config.timeouts.request, { 'user-agent': probeUserAgent(applied.applyId, 'reviews') });
     return probeAnswer(status, `GET ${reviewsApiPath} through the gateway`);
+  });
+}
+
+/**
+ * The config-live gate from inside the mesh, for a VirtualService the gateway's path cannot reach (ratings sits
+ * behind reviews): the in-mesh client's own sidecar must answer the host's probe route. One request per exec.
+ */
+export function proveLiveFromMesh(env: StepEnv, applied: AppliedConfig, host: keyof StepEnv['meshUrls'], what: string): Promise<void> {
+  const { timeouts } = env.config;
+  return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
+    const [record] = await sendFromPod(env.meshClient, {
+      url: env.meshUrls[host],
+      count: 1,
+      concurrency: 1,
+      timeoutMs: timeouts.request,
+      headers: { 'user-agent': probeUserAgent(applied.applyId, host) },
+    });
+    return probeAnswer(record?.status ?? 0, `${host} from the in-mesh client`);
   });
 }
 
@@ -146,6 +180,40 @@ export async function observeUserRouting(env: StepEnv, feature: FeatureName, rou
     recordings.push(recordingOf(env, feature, route.title, expectation, records, counted.metrics), ...counted.recordings);
   }
   return { recordings };
+}
+
+/**
+ * A fixed delay, measured where it happens: in-mesh requests as `user` to reviews (routed to v2, which calls
+ * ratings with the user's end-user header) must each take at least the delay, and not much more. Envoy's
+ * fixedDelay is a floor per request; the margin covers reviews' own work and two sidecar hops on a busy machine.
+ */
+export async function observeInMeshDelay(env: StepEnv, feature: FeatureName, options: { user: string; delayMs: number; title: string }): Promise<Observed> {
+  const { timeouts } = env.config;
+  const count = 10;
+  const records = await sendFromPod(env.meshClient, {
+    url: env.meshUrls.reviews,
+    count,
+    concurrency: count,
+    timeoutMs: timeouts.request,
+    headers: await env.asUser(options.user),
+  });
+  const expectation: Expectation = { judge: 'latency', description: options.title, atLeastMs: options.delayMs, atMostMs: options.delayMs + delayMarginMs, quantile: 0.95 };
+  return { recordings: [recordingOf(env, feature, options.title, expectation, records, [])] };
+}
+
+/** How much longer than a fixed delay a delayed request may take (reviews' own work, two sidecar hops). */
+export const delayMarginMs = 1_500;
+
+/**
+ * What the user sees: productpage gives reviews 3 s twice, so with a longer delay on the ratings call the reviews
+ * API answers "reviews unavailable" for that user (samples/bookinfo productpage.py), every time.
+ */
+export async function observeUserFacingFault(env: StepEnv, feature: FeatureName, options: { user: string; classification: string; title: string }): Promise<Observed> {
+  const session = await loginAs(env.ingressUrl, options.user, { timeoutMs: env.config.timeouts.request });
+  const count = 20;
+  const records = await reviewsApiBatch({ baseUrl: env.ingressUrl, concurrency: count, deadlineMs: env.config.timeouts.trafficBatch, requestTimeoutMs: env.config.timeouts.request, session })(count);
+  const expectation: Expectation = { judge: 'all-match', description: options.title, matcher: { classification: options.classification } };
+  return { recordings: [recordingOf(env, feature, options.title, expectation, records, [])] };
 }
 
 export function verdictsOf(observed: Observed): Verdict[] {

@@ -17,7 +17,7 @@ describe('applying a feature configuration', () => {
     const [vs] = prepared.objects;
     const http = (vs!.object.spec as { http: { name?: string; match?: unknown }[] }).http;
     expect(http[0]!.name).toBe('meshproof-live-probe-abc12345');
-    expect(JSON.stringify(http[0]!.match)).toContain(probeUserAgent('abc12345'));
+    expect(JSON.stringify(http[0]!.match)).toContain(probeUserAgent('abc12345', 'reviews'));
     expect(http).toHaveLength(2);
     expect(prepared.yaml).toContain('weight: 80');
   });

@@ -22,7 +22,7 @@ describe('withLiveProbe', () => {
     expect(probed.spec.http).toHaveLength(2);
     expect(probed.spec.http[0]).toEqual({
       name: 'meshproof-live-probe-a1b2c3d4',
-      match: [{ headers: { 'user-agent': { exact: 'meshproof-probe/a1b2c3d4' } } }],
+      match: [{ headers: { 'user-agent': { exact: 'meshproof-probe/a1b2c3d4/reviews' } } }],
       fault: { abort: { httpStatus: 418, percentage: { value: 100 } } },
       route: [{ destination: { host: 'reviews' } }],
     });
@@ -45,7 +45,7 @@ describe('awaitConfigLive over a real socket', () => {
   async function propagatingGateway(applyId: string, script: boolean[]): Promise<{ url: string; seen: () => number }> {
     let probes = 0;
     server = http.createServer((req, res) => {
-      const live = req.headers['user-agent'] === probeUserAgent(applyId) && (script[probes++] ?? true);
+      const live = req.headers['user-agent'] === probeUserAgent(applyId, 'reviews') && (script[probes++] ?? true);
       res.statusCode = live ? liveProbeStatus : 200;
       res.end('{}');
     });
@@ -56,7 +56,7 @@ describe('awaitConfigLive over a real socket', () => {
   it('succeeds only after three probe answers in a row from the new config', async () => {
     const gateway = await propagatingGateway('id1', [false, false, true, false, true, true, true]);
     await awaitConfigLive({ what: 'the canary split', timeoutMs: 5_000, intervalMs: 10 }, async () => {
-      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('id1') });
+      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('id1', 'reviews') });
       return probeAnswer(status, 'the gateway');
     });
     expect(gateway.seen()).toBe(7);
@@ -66,7 +66,7 @@ describe('awaitConfigLive over a real socket', () => {
     const gateway = await propagatingGateway('new-id', []);
     const error = await awaitConfigLive({ what: 'the canary split', timeoutMs: 300, intervalMs: 20 }, async () => {
       // A probe carrying another apply's id: the route that answers it does not exist in this config.
-      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('old-id') });
+      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('old-id', 'reviews') });
       return probeAnswer(status, 'the gateway');
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PollTimeoutError);

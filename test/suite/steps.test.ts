@@ -1,10 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareFeatureConfig } from '../../helpers/apply/feature-config.ts';
+import { execa } from 'execa';
 import { loadConfig } from '../../helpers/config/config.ts';
+import { loginAs } from '../../helpers/observe/bookinfo.ts';
 import { probeUserAgent } from '../../helpers/gate/config-live.ts';
 import { PollTimeoutError } from '../../helpers/gate/poll.ts';
 import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
-import { observeReviewsSplit, observeUserRouting, proveLiveViaIngress, verdictsOf, type StepEnv, type UserRoute } from '../../helpers/suite/steps.ts';
+import {
+  observeInMeshDelay,
+  observeReviewsSplit,
+  observeUserFacingFault,
+  observeUserRouting,
+  proveLiveFromMesh,
+  proveLiveViaIngress,
+  verdictsOf,
+  type StepEnv,
+  type UserRoute,
+} from '../../helpers/suite/steps.ts';
 import { startBookinfoDouble, type BookinfoDouble, type ReviewsVersion } from '../support/bookinfo-double.ts';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
 import { prometheusAvailability, startPrometheus, type PrometheusHarness } from '../support/prometheus-harness.ts';
@@ -41,7 +53,20 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
       { MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s', MESHPROOF_TIMEOUT_METRIC_POLL: '200ms', MESHPROOF_TIMEOUT_CONFIG_LIVE: '2s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms' },
       tempDir(),
     );
-    env = { config, ingressUrl: double.url, prometheus: new PrometheusClient({ url: prometheus.url, requestTimeoutMs: 5_000 }), versions: { meshproof: 'test' } };
+    env = {
+      config,
+      ingressUrl: double.url,
+      prometheus: new PrometheusClient({ url: prometheus.url, requestTimeoutMs: 5_000 }),
+      versions: { meshproof: 'test' },
+      // The in-mesh client is this machine's curl, run through the same batch script as in the pod.
+      meshClient: async (argv) => {
+        const run = await execa(argv[0]!, argv.slice(1), { reject: false });
+        return { stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode ?? 1 };
+      },
+      meshUrls: { reviews: `${double.url}/api/v1/products/0/reviews`, ratings: `${double.url}/api/v1/products/0/reviews` },
+      // The double knows users by productpage's session cookie, where a mesh reads end-user.
+      asUser: async (user) => ({ cookie: (await loginAs(double.url, user, { timeoutMs: 5_000 })).cookie }),
+    };
   });
   afterAll(async () => {
     await Promise.all([double?.stop(), prometheus?.stop(), exporter?.stop()]);
@@ -51,7 +76,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     const applied = prepareFeatureConfig(['fixtures/features/01-traffic-shifting.yaml']);
     const notYet = await proveLiveViaIngress({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, configLive: 300 } } }, applied, 'the canary').catch((e: unknown) => e);
     expect(notYet).toBeInstanceOf(PollTimeoutError);
-    double.setOptions({ abortUserAgents: { [probeUserAgent(applied.applyId)]: 418 } });
+    double.setOptions({ abortUserAgents: { [probeUserAgent(applied.applyId, 'reviews')]: 418 } });
     await proveLiveViaIngress(env, applied, 'the canary');
   });
 
@@ -103,5 +128,34 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     const [jason] = verdictsOf(await observeUserRouting(env, 'request-routing', routes.slice(0, 1)));
     expect(jason!.pass).toBe(false);
     expect(jason!.sentence).toMatch(/^user jason is served by reviews v2 \(served by reviews-v2 with status 200\): 0 of 88 requests/);
+  });
+
+  it('proves a VirtualService behind reviews live from inside the mesh, with its own probe', async () => {
+    const applied = prepareFeatureConfig(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
+    double.setOptions({ abortUserAgents: { [probeUserAgent(applied.applyId, 'reviews')]: 418 } });
+    const ratingsNotYet = await proveLiveFromMesh({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, configLive: 300 } } }, applied, 'ratings', 'the ratings faults').catch((e: unknown) => e);
+    expect((ratingsNotYet as Error).message).toMatch(/last seen: ratings from the in-mesh client answered 200/);
+    double.setOptions({ abortUserAgents: { [probeUserAgent(applied.applyId, 'ratings')]: 418 } });
+    await proveLiveFromMesh(env, applied, 'ratings', 'the ratings faults');
+  });
+
+  it('measures a 7 s delay for jason in the mesh, and fails a 2 s one', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: { jason: 'v2' }, userLatencyMs: { jason: 7_050 } });
+    const [delayed] = verdictsOf(await observeInMeshDelay(env, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }));
+    expect(delayed!.pass, delayed!.sentence).toBe(true);
+    double.setOptions({ userLatencyMs: { jason: 2_000 } });
+    const [short] = verdictsOf(await observeInMeshDelay(env, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }));
+    expect(short!.pass).toBe(false);
+    expect(short!.sentence).toMatch(/10 took less than 7\.00 s/);
+    double.setOptions({ userLatencyMs: {} });
+  }, 30_000);
+
+  it("checks what jason sees: reviews unavailable on every request", async () => {
+    double.setOptions({ reviewsUnavailableFor: ['jason'] });
+    const [seen] = verdictsOf(await observeUserFacingFault(env, 'fault-delay', { user: 'jason', classification: 'reviews-unavailable', title: 'jason sees reviews unavailable' }));
+    expect(seen!.pass, seen!.sentence).toBe(true);
+    double.setOptions({ reviewsUnavailableFor: [] });
+    const [healthy] = verdictsOf(await observeUserFacingFault(env, 'fault-delay', { user: 'jason', classification: 'reviews-unavailable', title: 'jason sees reviews unavailable' }));
+    expect(healthy!.pass).toBe(false);
   });
 });

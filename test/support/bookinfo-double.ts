@@ -41,6 +41,8 @@ export interface BookinfoDoubleOptions {
    * user-agent with a fault abort (meshproof's config-live probe), as productpage's API passes the status on.
    */
   abortUserAgents?: Record<string, number>;
+  /** Users whose reviews call fails (productpage gave up on reviews): their API answer is 500. */
+  reviewsUnavailableFor?: string[];
   /** Called for every reviews answer with the version that served it (a destination sidecar's metric). */
   onReviews?: (version: ReviewsVersion) => void;
   /** Seed of the double's random choices (version split, error rate); the same seed, the same sequence. */
@@ -160,7 +162,7 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
       return send(response, 200, 'text/html; charset=utf-8', productPage(version, user, options));
     }
     if (url.pathname === '/api/v1/products/0/reviews') {
-      if (options.reviewsUnavailable) {
+      if (options.reviewsUnavailable || (user !== undefined && options.reviewsUnavailableFor?.includes(user))) {
         const error = 'Sorry, product reviews are currently unavailable for this book.';
         return send(response, 500, 'application/json', JSON.stringify({ error }));
       }
