@@ -100,31 +100,46 @@ function reviewsBaseline(env: StepEnv) {
   return env.prometheus.snapshotAfterScrape(reviewsByVersion, { timeoutMs: env.config.timeouts.metricPropagation, intervalMs: env.config.timeouts.metricPoll });
 }
 
+/** Waits (bounded) until the selected counters rose by `atLeast` since `before`, then snapshots them. */
+async function afterIncrease(env: StepEnv, selector: MetricSelector, before: Snapshot, atLeast: number): Promise<Snapshot> {
+  const { timeouts } = env.config;
+  // If the scrape never comes, the metric verdict made from this snapshot says so; waiting more cannot help.
+  await env.prometheus
+    .awaitMetricIncrease({ selector, atLeast, baseline: before, timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll })
+    .catch(() => undefined);
+  return env.prometheus.snapshot(selector);
+}
+
+/** A metric-increase recording: `count` events expected in the counter (or one group of it), a little slack above. */
+function countedRecording(env: StepEnv, feature: FeatureName, title: string, metrics: Recording['metrics'], count: number, description: string, group?: Record<string, string>): Recording {
+  const expectation: Expectation = {
+    judge: 'metric-increase',
+    description,
+    metric: metrics[0]!.name,
+    ...(group && { group }),
+    atLeast: count,
+    atMost: count + metricSlack(count),
+  };
+  return recordingOf(env, feature, title, expectation, [], metrics);
+}
+
 /**
  * Prometheus' side of a batch: reviews' destination sidecars must have counted, per version, the responses
  * each version served. Returns the metric observation and one metric-increase recording per version.
  */
 async function reviewsCountedInPrometheus(env: StepEnv, feature: FeatureName, title: string, before: Snapshot, records: RequestRecord[]) {
-  const { timeouts } = env.config;
   const served = new Map<string, number>();
   for (const r of records) if (r.status === 200 && r.classification?.startsWith('reviews-v')) served.set(r.classification, (served.get(r.classification) ?? 0) + 1);
   const total = [...served.values()].reduce((a, b) => a + b, 0);
-  // Wait for the scrape that holds the batch; if it never comes, the metric verdicts below say so.
-  await env.prometheus
-    .awaitMetricIncrease({ selector: reviewsByVersion, atLeast: total, baseline: before, timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll })
-    .catch(() => undefined);
-  const after = await env.prometheus.snapshot(reviewsByVersion);
+  const after = await afterIncrease(env, reviewsByVersion, before, total);
   const metrics: Recording['metrics'] = [{ name: 'requests at reviews by version', before, after }];
-  const recordings = [...served.entries()].sort().map(([version, count]) =>
-    recordingOf(env, feature, `${title}: ${version} in Prometheus`, {
-      judge: 'metric-increase',
-      description: `Prometheus counted the ${count} requests ${version} served`,
-      metric: 'requests at reviews by version',
-      group: { destination_version: version.replace('reviews-', '') },
-      atLeast: count,
-      atMost: count + metricSlack(count),
-    }, [], metrics),
-  );
+  const recordings = [...served.entries()]
+    .sort()
+    .map(([version, count]) =>
+      countedRecording(env, feature, `${title}: ${version} in Prometheus`, metrics, count, `Prometheus counted the ${count} requests ${version} served`, {
+        destination_version: version.replace('reviews-', ''),
+      }),
+    );
   return { metrics, recordings };
 }
 
@@ -190,6 +205,13 @@ export async function observeUserRouting(env: StepEnv, feature: FeatureName, rou
 export async function observeInMeshDelay(env: StepEnv, feature: FeatureName, options: { user: string; delayMs: number; title: string }): Promise<Observed> {
   const { timeouts } = env.config;
   const count = 10;
+  // The delay is injected by reviews-v2's sidecar on its call to ratings, which reports it as the source with
+  // response flag DI (DelayInjected; Envoy stream_info/utility.h).
+  const delayed: MetricSelector = {
+    metric: 'istio_requests_total',
+    labels: { reporter: 'source', source_workload: 'reviews-v2', destination_service_name: 'ratings', response_flags: 'DI' },
+  };
+  const before = await env.prometheus.snapshotAfterScrape(delayed, { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll });
   const records = await sendFromPod(env.meshClient, {
     url: env.meshUrls.reviews,
     count,
@@ -198,7 +220,14 @@ export async function observeInMeshDelay(env: StepEnv, feature: FeatureName, opt
     headers: await env.asUser(options.user),
   });
   const expectation: Expectation = { judge: 'latency', description: options.title, atLeastMs: options.delayMs, atMostMs: options.delayMs + delayMarginMs, quantile: 0.95 };
-  return { recordings: [recordingOf(env, feature, options.title, expectation, records, [])] };
+  const after = await afterIncrease(env, delayed, before, count);
+  const metrics: Recording['metrics'] = [{ name: 'delayed calls from reviews-v2 to ratings', before, after }];
+  return {
+    recordings: [
+      recordingOf(env, feature, options.title, expectation, records, metrics),
+      countedRecording(env, feature, `${options.title}: in Prometheus`, metrics, count, `reviews-v2's sidecar reported ${count} calls to ratings delayed by the fault (DI)`),
+    ],
+  };
 }
 
 /** How much longer than a fixed delay a delayed request may take (reviews' own work, two sidecar hops). */

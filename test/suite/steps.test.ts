@@ -38,14 +38,19 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
   let env: StepEnv;
   /** Versions whose sidecar does not report metrics (a broken telemetry setup). */
   const silent = new Set<ReviewsVersion>();
+  let delayInjected = false;
 
   beforeAll(async () => {
     exporter = await startIstioExporter();
     exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v1' }, 0);
     double = await startBookinfoDouble({
       seed: 4,
-      onReviews: (version) => {
+      onReviews: (version, user) => {
         if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
+        // reviews-v2's sidecar reports a delayed call to ratings (response flag DI) while a delay is injected.
+        if (version === 'v2' && user === 'jason' && delayInjected) {
+          exporter.add({ reporter: 'source', source_workload: 'reviews-v2', destination_service_name: 'ratings', response_flags: 'DI' }, 1);
+        }
       },
     });
     prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
@@ -141,12 +146,18 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
 
   it('measures a 7 s delay for jason in the mesh, and fails a 2 s one', async () => {
     double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: { jason: 'v2' }, userLatencyMs: { jason: 7_050 } });
-    const [delayed] = verdictsOf(await observeInMeshDelay(env, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }));
-    expect(delayed!.pass, delayed!.sentence).toBe(true);
+    delayInjected = true;
+    const delayed = verdictsOf(await observeInMeshDelay(env, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }));
+    expect(delayed.map((v) => v.judge)).toEqual(['latency', 'metric-increase']);
+    for (const verdict of delayed) expect(verdict.pass, verdict.sentence).toBe(true);
     double.setOptions({ userLatencyMs: { jason: 2_000 } });
-    const [short] = verdictsOf(await observeInMeshDelay(env, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }));
+    delayInjected = false;
+    const [short, unreported] = verdictsOf(
+      await observeInMeshDelay({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'fault-delay', { user: 'jason', delayMs: 7_000, title: "jason's calls delayed by 7 s" }),
+    );
     expect(short!.pass).toBe(false);
     expect(short!.sentence).toMatch(/10 took less than 7\.00 s/);
+    expect(unreported!.pass).toBe(false);
     double.setOptions({ userLatencyMs: {} });
   }, 30_000);
 

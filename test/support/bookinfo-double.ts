@@ -44,7 +44,7 @@ export interface BookinfoDoubleOptions {
   /** Users whose reviews call fails (productpage gave up on reviews): their API answer is 500. */
   reviewsUnavailableFor?: string[];
   /** Called for every reviews answer with the version that served it (a destination sidecar's metric). */
-  onReviews?: (version: ReviewsVersion) => void;
+  onReviews?: (version: ReviewsVersion, user: string | undefined) => void;
   /** Seed of the double's random choices (version split, error rate); the same seed, the same sequence. */
   seed?: number;
 }
@@ -181,7 +181,7 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
     const version = routed ?? weighted(options.weights ?? { v1: 1, v2: 1, v3: 1 }, random());
     if (!options.reviewsUnavailable) {
       stats.byVersion[version] += 1;
-      options.onReviews?.(version);
+      options.onReviews?.(version, user);
     }
     return version;
   }
