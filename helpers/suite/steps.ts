@@ -8,7 +8,7 @@ import type { Verdict } from '../judge/verdict.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../observe/bookinfo.ts';
 import type { MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
-import { planAllMatchSampling } from '../judge/rates.ts';
+import { planAllMatchSampling, planRateSampling } from '../judge/rates.ts';
 import { sampleSplit } from '../observe/sampling.ts';
 import { recordingFormat, type Expectation, type Recording } from '../record/recording.ts';
 import { sendFromPod, type PodExec } from '../observe/mesh-client.ts';
@@ -243,6 +243,33 @@ export async function observeUserFacingFault(env: StepEnv, feature: FeatureName,
   const records = await reviewsApiBatch({ baseUrl: env.ingressUrl, concurrency: count, deadlineMs: env.config.timeouts.trafficBatch, requestTimeoutMs: env.config.timeouts.request, session })(count);
   const expectation: Expectation = { judge: 'all-match', description: options.title, matcher: { classification: options.classification } };
   return { recordings: [recordingOf(env, feature, options.title, expectation, records, [])] };
+}
+
+/**
+ * An abort rate, measured at the client: the in-mesh client calls ratings directly, so its own sidecar applies
+ * the fault and answers `status` to about `rate` of the requests (exact binomial test, a batch sized so a
+ * 10-point error in the rate is caught with power 0.999). Prometheus must agree: the client sidecar reports the
+ * aborts as the source with response flag FI, and none of them ever reaches ratings.
+ */
+export async function observeAbortRate(env: StepEnv, feature: FeatureName, options: { status: number; rate: number; title: string }): Promise<Observed> {
+  const { timeouts, alpha } = env.config;
+  const count = planRateSampling(options.rate, { alpha });
+  const aborted: MetricSelector = {
+    metric: 'istio_requests_total',
+    labels: { reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'ratings', response_code: String(options.status), response_flags: 'FI' },
+  };
+  const before = await env.prometheus.snapshotAfterScrape(aborted, { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll });
+  const records = await sendFromPod(env.meshClient, { url: env.meshUrls.ratings, count, concurrency: 20, timeoutMs: timeouts.request });
+  const expectation: Expectation = { judge: 'rate', description: options.title, matcher: { status: options.status }, expectedRate: options.rate, alpha };
+  const abortedCount = records.filter((r) => r.status === options.status).length;
+  const after = await afterIncrease(env, aborted, before, abortedCount);
+  const metrics: Recording['metrics'] = [{ name: 'aborted calls from the in-mesh client to ratings', before, after }];
+  return {
+    recordings: [
+      recordingOf(env, feature, options.title, expectation, records, metrics),
+      countedRecording(env, feature, `${options.title}: in Prometheus`, metrics, abortedCount, `the client sidecar reported the ${abortedCount} aborts (FI)`),
+    ],
+  };
 }
 
 export function verdictsOf(observed: Observed): Verdict[] {

@@ -7,6 +7,7 @@ import { probeUserAgent } from '../../helpers/gate/config-live.ts';
 import { PollTimeoutError } from '../../helpers/gate/poll.ts';
 import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
 import {
+  observeAbortRate,
   observeInMeshDelay,
   observeReviewsSplit,
   observeUserFacingFault,
@@ -45,6 +46,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v1' }, 0);
     double = await startBookinfoDouble({
       seed: 4,
+      onAbort: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'ratings', response_code: '500', response_flags: 'FI' }, 1),
       onReviews: (version, user) => {
         if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
         // reviews-v2's sidecar reports a delayed call to ratings (response flag DI) while a delay is injected.
@@ -168,5 +170,17 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     double.setOptions({ reviewsUnavailableFor: [] });
     const [healthy] = verdictsOf(await observeUserFacingFault(env, 'fault-delay', { user: 'jason', classification: 'reviews-unavailable', title: 'jason sees reviews unavailable' }));
     expect(healthy!.pass).toBe(false);
+  });
+
+  it('judges a 10 % abort rate at the client, in the responses and in Prometheus', async () => {
+    double.setOptions({ errorRate: 0.1, seed: 8 });
+    const healthy = verdictsOf(await observeAbortRate(env, 'fault-abort', { status: 500, rate: 0.1, title: '10 % of calls to ratings answered 500' }));
+    expect(healthy.map((v) => v.judge)).toEqual(['rate', 'metric-increase']);
+    for (const verdict of healthy) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(healthy[0]!.figures.n).toBe(594);
+    double.setOptions({ errorRate: 0.3 });
+    const [tooMany] = verdictsOf(await observeAbortRate(env, 'fault-abort', { status: 500, rate: 0.1, title: '10 % of calls to ratings answered 500' }));
+    expect(tooMany!.pass).toBe(false);
+    double.setOptions({ errorRate: 0 });
   });
 });

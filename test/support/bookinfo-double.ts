@@ -43,6 +43,8 @@ export interface BookinfoDoubleOptions {
   abortUserAgents?: Record<string, number>;
   /** Users whose reviews call fails (productpage gave up on reviews): their API answer is 500. */
   reviewsUnavailableFor?: string[];
+  /** Called for every request answered by errorRate's 500 (a client sidecar's fault abort, flag FI). */
+  onAbort?: () => void;
   /** Called for every reviews answer with the version that served it (a destination sidecar's metric). */
   onReviews?: (version: ReviewsVersion, user: string | undefined) => void;
   /** Seed of the double's random choices (version split, error rate); the same seed, the same sequence. */
@@ -149,6 +151,7 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
     if (wait > 0) await delay(wait);
     if (response.destroyed) return;
     if ((options.errorRate ?? 0) > 0 && random() < (options.errorRate ?? 0)) {
+      options.onAbort?.();
       return send(response, 500, 'text/plain', 'fault filter abort');
     }
 
