@@ -48,6 +48,7 @@ export function featureTest(declaration: FeatureDeclaration) {
     env: async ({ run, runner }, use) =>
       use({
         meshClient: podExec(runner, { namespace: 'meshproof', deployment: 'mesh-client', container: 'curl' }, run.config.timeouts.trafficBatch),
+        legacyClient: podExec(runner, { namespace: 'meshproof-legacy', deployment: 'legacy-client', container: 'curl' }, run.config.timeouts.trafficBatch),
         meshUrls: bookinfoMeshUrls,
         asUser: endUserHeader,
         config: run.config,

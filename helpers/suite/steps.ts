@@ -25,8 +25,10 @@ export interface StepEnv {
   versions: { meshproof: string; istio?: string; kubernetes?: string };
   /** Runs a command in the in-mesh client pod (meshproof/mesh-client), for east-west traffic. */
   meshClient: PodExec;
-  /** Service URLs as the in-mesh client reaches them. */
-  meshUrls: { reviews: string; ratings: string };
+  /** The same in the client pod without a sidecar (meshproof-legacy/legacy-client): plaintext, outside the mesh. */
+  legacyClient: PodExec;
+  /** Service URLs as the clients in the cluster reach them. */
+  meshUrls: { reviews: string; ratings: string; productpage: string };
   /** The headers that make an in-mesh request come from a Bookinfo user (reviews forwards end-user to ratings). */
   asUser: (user: string) => Promise<Record<string, string>>;
 }
@@ -35,6 +37,7 @@ export interface StepEnv {
 export const bookinfoMeshUrls = {
   reviews: 'http://reviews.bookinfo.svc.cluster.local:9080/reviews/0',
   ratings: 'http://ratings.bookinfo.svc.cluster.local:9080/ratings/0',
+  productpage: 'http://productpage.bookinfo.svc.cluster.local:9080/productpage',
 };
 
 /** In the mesh, a user is who end-user says: reviews and its sidecar read the header (reviews forwards it). */
@@ -268,6 +271,50 @@ export async function observeAbortRate(env: StepEnv, feature: FeatureName, optio
     recordings: [
       recordingOf(env, feature, options.title, expectation, records, metrics),
       countedRecording(env, feature, `${options.title}: in Prometheus`, metrics, abortedCount, `the client sidecar reported the ${abortedCount} aborts (FI)`),
+    ],
+  };
+}
+
+/**
+ * STRICT mTLS proven live by its effect, which only the new policy can have: plaintext from the client outside
+ * the mesh is refused (under PERMISSIVE, the default, it is served).
+ */
+export function provePlaintextRefused(env: StepEnv, what: string): Promise<void> {
+  const { timeouts } = env.config;
+  return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
+    const [record] = await sendFromPod(env.legacyClient, { url: env.meshUrls.productpage, count: 1, concurrency: 1, timeoutMs: timeouts.request });
+    return record?.status === 0
+      ? { done: true, value: undefined, seen: `plaintext refused (${record.error ?? 'no response'})` }
+      : { done: false, seen: `plaintext from outside the mesh still answered ${record?.status}` };
+  });
+}
+
+/**
+ * STRICT mTLS: every plaintext request from outside the mesh gets no response (the server sidecar resets it:
+ * curl exit code 56, HTTP code 000), every request between sidecars is served, and productpage's sidecar reports
+ * the mesh client's requests with connection_security_policy="mutual_tls".
+ */
+export async function observeStrictMtls(env: StepEnv, feature: FeatureName): Promise<Observed> {
+  const { timeouts, alpha } = env.config;
+  const count = planAllMatchSampling({ alpha });
+  const overMtls: MetricSelector = {
+    metric: 'istio_requests_total',
+    labels: { reporter: 'destination', destination_workload: 'productpage-v1', source_workload: 'mesh-client', connection_security_policy: 'mutual_tls' },
+  };
+  const before = await env.prometheus.snapshotAfterScrape(overMtls, { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll });
+  const batch = { url: env.meshUrls.productpage, count, concurrency: 8, timeoutMs: timeouts.request };
+  const plaintext = await sendFromPod(env.legacyClient, batch);
+  const mesh = await sendFromPod(env.meshClient, batch);
+  const served = mesh.filter((r) => r.status === 200).length;
+  const after = await afterIncrease(env, overMtls, before, served);
+  const metrics: Recording['metrics'] = [{ name: 'productpage requests from the mesh client over mutual TLS', before, after }];
+  const refusedTitle = 'plaintext from outside the mesh is refused';
+  const servedTitle = 'requests between sidecars are served';
+  return {
+    recordings: [
+      recordingOf(env, feature, refusedTitle, { judge: 'all-match', description: refusedTitle, matcher: { status: 0 } }, plaintext, []),
+      recordingOf(env, feature, servedTitle, { judge: 'all-match', description: servedTitle, matcher: { status: 200 } }, mesh, metrics),
+      countedRecording(env, feature, `${servedTitle}: over mutual TLS in Prometheus`, metrics, served, `productpage's sidecar reported the ${served} requests as mutual_tls`),
     ],
   };
 }

@@ -9,6 +9,8 @@ import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
 import {
   observeAbortRate,
   observeInMeshDelay,
+  observeStrictMtls,
+  provePlaintextRefused,
   observeReviewsSplit,
   observeUserFacingFault,
   observeUserRouting,
@@ -40,6 +42,12 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
   /** Versions whose sidecar does not report metrics (a broken telemetry setup). */
   const silent = new Set<ReviewsVersion>();
   let delayInjected = false;
+  /** While set, productpage's sidecar counts the mesh client's requests as mutual TLS. */
+  let strictMtls = false;
+  /** Where plaintext from outside the mesh lands under STRICT: a server whose sidecar resets it. */
+  let strict: BookinfoDouble;
+  /** The plaintext client's requests go to `strict` while STRICT is on, to the ordinary double otherwise. */
+  let plaintextTarget = () => double.url;
 
   beforeAll(async () => {
     exporter = await startIstioExporter();
@@ -50,12 +58,20 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
       onReviews: (version, user) => {
         if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
         // reviews-v2's sidecar reports a delayed call to ratings (response flag DI) while a delay is injected.
+        if (strictMtls) {
+          exporter.add({ reporter: 'destination', destination_workload: 'productpage-v1', source_workload: 'mesh-client', connection_security_policy: 'mutual_tls' }, 1);
+        }
         if (version === 'v2' && user === 'jason' && delayInjected) {
           exporter.add({ reporter: 'source', source_workload: 'reviews-v2', destination_service_name: 'ratings', response_flags: 'DI' }, 1);
         }
       },
     });
+    strict = await startBookinfoDouble({ plaintextRejected: true });
     prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+    const localCurl = async (argv: string[]) => {
+      const run = await execa(argv[0]!, argv.slice(1), { reject: false });
+      return { stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode ?? 1 };
+    };
     const config = loadConfig(
       { MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s', MESHPROOF_TIMEOUT_METRIC_POLL: '200ms', MESHPROOF_TIMEOUT_CONFIG_LIVE: '2s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms' },
       tempDir(),
@@ -65,18 +81,16 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
       ingressUrl: double.url,
       prometheus: new PrometheusClient({ url: prometheus.url, requestTimeoutMs: 5_000 }),
       versions: { meshproof: 'test' },
-      // The in-mesh client is this machine's curl, run through the same batch script as in the pod.
-      meshClient: async (argv) => {
-        const run = await execa(argv[0]!, argv.slice(1), { reject: false });
-        return { stdout: run.stdout, stderr: run.stderr, exitCode: run.exitCode ?? 1 };
-      },
-      meshUrls: { reviews: `${double.url}/api/v1/products/0/reviews`, ratings: `${double.url}/api/v1/products/0/reviews` },
+      // The clients are this machine's curl, run through the same batch script as in the pods.
+      meshClient: localCurl,
+      legacyClient: (argv) => localCurl(argv.map((arg) => arg.replace(double.url, plaintextTarget()))),
+      meshUrls: { reviews: `${double.url}/api/v1/products/0/reviews`, ratings: `${double.url}/api/v1/products/0/reviews`, productpage: `${double.url}/productpage` },
       // The double knows users by productpage's session cookie, where a mesh reads end-user.
       asUser: async (user) => ({ cookie: (await loginAs(double.url, user, { timeoutMs: 5_000 })).cookie }),
     };
   });
   afterAll(async () => {
-    await Promise.all([double?.stop(), prometheus?.stop(), exporter?.stop()]);
+    await Promise.all([double?.stop(), strict?.stop(), prometheus?.stop(), exporter?.stop()]);
   });
 
   it('proves the applied canary is live only once its probe route answers', async () => {
@@ -183,4 +197,22 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     expect(tooMany!.pass).toBe(false);
     double.setOptions({ errorRate: 0 });
   });
+
+  it('proves STRICT mTLS by its effect, then judges both clients and the mutual_tls metric', async () => {
+    const notYet = await provePlaintextRefused({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, configLive: 300 } } }, 'STRICT mTLS').catch((e: unknown) => e);
+    expect((notYet as Error).message).toMatch(/last seen: plaintext from outside the mesh still answered 200/);
+    plaintextTarget = () => strict.url;
+    strictMtls = true;
+    await provePlaintextRefused(env, 'STRICT mTLS');
+    const verdicts = verdictsOf(await observeStrictMtls(env, 'mtls-strict'));
+    expect(verdicts.map((v) => v.judge)).toEqual(['all-match', 'all-match', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    strictMtls = false;
+    const [, , plaintextCounted] = verdictsOf(await observeStrictMtls({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'mtls-strict'));
+    expect(plaintextCounted!.pass).toBe(false);
+    plaintextTarget = () => double.url;
+    const [served] = verdictsOf(await observeStrictMtls({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'mtls-strict'));
+    expect(served!.pass).toBe(false);
+    expect(served!.sentence).toMatch(/plaintext from outside the mesh is refused \(no response\): 0 of 88 requests/);
+  }, 30_000);
 });
