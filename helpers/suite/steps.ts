@@ -319,6 +319,71 @@ export async function observeStrictMtls(env: StepEnv, feature: FeatureName): Pro
   };
 }
 
+/** One burst of concurrent in-mesh requests to reviews, beyond what the circuit breaker admits. */
+function reviewsBurst(env: StepEnv, count: number, concurrency: number) {
+  return sendFromPod(env.meshClient, { url: env.meshUrls.reviews, count, concurrency, timeoutMs: env.config.timeouts.request });
+}
+
+/**
+ * A circuit breaker proven live by its effect, which only it can have: reviews never answers 503 by itself, so a
+ * 503 in a burst of concurrent requests comes from the client sidecar's overflow (flag UO).
+ */
+export function proveCircuitBreakerTrips(env: StepEnv, what: string): Promise<void> {
+  const { timeouts } = env.config;
+  return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
+    const burst = await reviewsBurst(env, 20, 20);
+    const refused = burst.filter((r) => r.status === 503).length;
+    return refused > 0
+      ? { done: true, value: undefined, seen: `${refused} of 20 concurrent requests refused with 503` }
+      : { done: false, seen: `all 20 concurrent requests admitted: statuses ${[...new Set(burst.map((r) => r.status))].join(', ')}` };
+  });
+}
+
+/**
+ * The circuit breaker under load: concurrent in-mesh requests to reviews are either served or refused with 503
+ * (nothing else), the client's sidecar reports each refusal as an overflow (response flag UO) and at least one
+ * happened, and reviews' own sidecars counted every request that was served.
+ */
+export async function observeCircuitBreaker(env: StepEnv, feature: FeatureName, options: { count: number; concurrency: number }): Promise<Observed> {
+  const { timeouts } = env.config;
+  const overflowed: MetricSelector = {
+    metric: 'istio_requests_total',
+    labels: { reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'reviews', response_code: '503', response_flags: 'UO' },
+  };
+  const overflowBefore = await env.prometheus.snapshotAfterScrape(overflowed, { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll });
+  const servedBefore = await env.prometheus.snapshot(reviewsByVersion);
+  const records = await reviewsBurst(env, options.count, options.concurrency);
+  const refused = records.filter((r) => r.status === 503).length;
+  const served = records.filter((r) => r.status === 200).length;
+  const overflows: Recording['metrics'] = [
+    { name: 'overflows from the in-mesh client to reviews', before: overflowBefore, after: await afterIncrease(env, overflowed, overflowBefore, Math.max(1, refused)) },
+  ];
+  const arrivals: Recording['metrics'] = [
+    { name: 'requests at reviews by version', before: servedBefore, after: await afterIncrease(env, reviewsByVersion, servedBefore, served) },
+  ];
+  const title = `${options.count} requests, ${options.concurrency} at a time, are served or refused with 503`;
+  return {
+    recordings: [
+      recordingOf(env, feature, title, { judge: 'all-match', description: title, matcher: { statusIn: [200, 503] } }, records, [...overflows, ...arrivals]),
+      recordingOf(
+        env,
+        feature,
+        `${title}: overflows in Prometheus`,
+        {
+          judge: 'metric-increase',
+          description: `the client sidecar reported the ${refused} refusals as overflows (UO), and there was at least one`,
+          metric: overflows[0]!.name,
+          atLeast: Math.max(1, refused),
+          atMost: refused + metricSlack(refused),
+        },
+        [],
+        overflows,
+      ),
+      countedRecording(env, feature, `${title}: served requests in Prometheus`, arrivals, served, `reviews' sidecars counted the ${served} requests served`),
+    ],
+  };
+}
+
 export function verdictsOf(observed: Observed): Verdict[] {
   return observed.recordings.map((r) => r.verdict!);
 }

@@ -8,6 +8,8 @@ import { PollTimeoutError } from '../../helpers/gate/poll.ts';
 import { PrometheusClient } from '../../helpers/observe/prometheus.ts';
 import {
   observeAbortRate,
+  observeCircuitBreaker,
+  proveCircuitBreakerTrips,
   observeInMeshDelay,
   observeStrictMtls,
   provePlaintextRefused,
@@ -54,6 +56,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v1' }, 0);
     double = await startBookinfoDouble({
       seed: 4,
+      onOverflow: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'reviews', response_code: '503', response_flags: 'UO' }, 1),
       onAbort: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'ratings', response_code: '500', response_flags: 'FI' }, 1),
       onReviews: (version, user) => {
         if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
@@ -214,5 +217,20 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     const [served] = verdictsOf(await observeStrictMtls({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'mtls-strict'));
     expect(served!.pass).toBe(false);
     expect(served!.sentence).toMatch(/plaintext from outside the mesh is refused \(no response\): 0 of 88 requests/);
+  }, 30_000);
+
+  it('proves the circuit breaker trips, then judges refusals and overflows', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: {}, latencyMs: 20 });
+    const notYet = await proveCircuitBreakerTrips({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, configLive: 300 } } }, 'the circuit breaker').catch((e: unknown) => e);
+    expect((notYet as Error).message).toMatch(/all 20 concurrent requests admitted: statuses 200/);
+    double.setOptions({ maxInFlight: 2 });
+    await proveCircuitBreakerTrips(env, 'the circuit breaker');
+    const verdicts = verdictsOf(await observeCircuitBreaker(env, 'circuit-breaker', { count: 100, concurrency: 10 }));
+    expect(verdicts.map((v) => v.judge)).toEqual(['all-match', 'metric-increase', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    double.setOptions({ maxInFlight: undefined });
+    const [, noOverflow] = verdictsOf(await observeCircuitBreaker({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'circuit-breaker', { count: 40, concurrency: 10 }));
+    expect(noOverflow!.pass).toBe(false);
+    double.setOptions({ latencyMs: 0 });
   }, 30_000);
 });

@@ -43,6 +43,8 @@ export interface BookinfoDoubleOptions {
   abortUserAgents?: Record<string, number>;
   /** Users whose reviews call fails (productpage gave up on reviews): their API answer is 500. */
   reviewsUnavailableFor?: string[];
+  /** Called for every request refused by maxInFlight (a client sidecar's circuit breaker, flag UO). */
+  onOverflow?: () => void;
   /** Called for every request answered by errorRate's 500 (a client sidecar's fault abort, flag FI). */
   onAbort?: () => void;
   /** Called for every reviews answer with the version that served it (a destination sidecar's metric). */
@@ -144,6 +146,7 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
     const user = sessionUser(request.headers.cookie);
 
     if (options.maxInFlight !== undefined && stats.inFlight > options.maxInFlight) {
+      options.onOverflow?.();
       const text = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
       return send(response, 503, 'text/plain', text);
     }
