@@ -384,6 +384,27 @@ export async function observeCircuitBreaker(env: StepEnv, feature: FeatureName, 
   };
 }
 
+/**
+ * Mirroring: every request through the gateway is answered by the primary version, and the mirror version's own
+ * sidecar counts a copy of each (reporter="destination"; copies have no source-side series, istio/istio#23496).
+ */
+export async function observeMirroring(env: StepEnv, feature: FeatureName, options: { primary: string; mirror: string; title: string }): Promise<Observed> {
+  const count = planAllMatchSampling({ alpha: env.config.alpha });
+  const before = await reviewsBaseline(env);
+  const records = await reviewsApi(env)(count);
+  const answered = records.filter((r) => r.status === 200 && r.classification === options.primary).length;
+  const after = await afterIncrease(env, reviewsByVersion, before, 2 * answered);
+  const metrics: Recording['metrics'] = [{ name: 'requests at reviews by version', before, after }];
+  const version = (name: string) => ({ destination_version: name.replace('reviews-', '') });
+  return {
+    recordings: [
+      recordingOf(env, feature, options.title, { judge: 'all-match', description: options.title, matcher: { classification: options.primary, status: 200 } }, records, metrics),
+      countedRecording(env, feature, `${options.title}: ${options.primary} in Prometheus`, metrics, answered, `${options.primary} counted the ${answered} requests it answered`, version(options.primary)),
+      countedRecording(env, feature, `${options.title}: mirror copies at ${options.mirror}`, metrics, answered, `${options.mirror} received a copy of each of the ${answered} requests`, version(options.mirror)),
+    ],
+  };
+}
+
 export function verdictsOf(observed: Observed): Verdict[] {
   return observed.recordings.map((r) => r.verdict!);
 }

@@ -11,6 +11,7 @@ import {
   observeCircuitBreaker,
   proveCircuitBreakerTrips,
   observeInMeshDelay,
+  observeMirroring,
   observeStrictMtls,
   provePlaintextRefused,
   observeReviewsSplit,
@@ -46,6 +47,8 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
   let delayInjected = false;
   /** While set, productpage's sidecar counts the mesh client's requests as mutual TLS. */
   let strictMtls = false;
+  /** While set, every reviews request is copied to v3, whose sidecar counts the copy. */
+  let mirrorToV3 = false;
   /** Where plaintext from outside the mesh lands under STRICT: a server whose sidecar resets it. */
   let strict: BookinfoDouble;
   /** The plaintext client's requests go to `strict` while STRICT is on, to the ordinary double otherwise. */
@@ -61,6 +64,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
       onReviews: (version, user) => {
         if (!silent.has(version)) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: version }, 1);
         // reviews-v2's sidecar reports a delayed call to ratings (response flag DI) while a delay is injected.
+        if (mirrorToV3) exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v3' }, 1);
         if (strictMtls) {
           exporter.add({ reporter: 'destination', destination_workload: 'productpage-v1', source_workload: 'mesh-client', connection_security_policy: 'mutual_tls' }, 1);
         }
@@ -232,5 +236,18 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     const [, noOverflow] = verdictsOf(await observeCircuitBreaker({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'circuit-breaker', { count: 40, concurrency: 10 }));
     expect(noOverflow!.pass).toBe(false);
     double.setOptions({ latencyMs: 0 });
+  }, 30_000);
+
+  it('judges mirroring: v1 answers everything, v3 counts a copy of each', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: {} });
+    mirrorToV3 = true;
+    const verdicts = verdictsOf(await observeMirroring(env, 'mirroring', { primary: 'reviews-v1', mirror: 'reviews-v3', title: 'reviews v1 answers, v3 gets a copy' }));
+    expect(verdicts.map((v) => v.judge)).toEqual(['all-match', 'metric-increase', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    mirrorToV3 = false;
+    const [, , noCopies] = verdictsOf(
+      await observeMirroring({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'mirroring', { primary: 'reviews-v1', mirror: 'reviews-v3', title: 'reviews v1 answers, v3 gets a copy' }),
+    );
+    expect(noCopies!.pass).toBe(false);
   }, 30_000);
 });
