@@ -12,6 +12,7 @@ import {
   proveCircuitBreakerTrips,
   observeInMeshDelay,
   observeMirroring,
+  observeRouteTimeout,
   observeStrictMtls,
   provePlaintextRefused,
   observeReviewsSplit,
@@ -59,6 +60,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     exporter.add({ reporter: 'destination', destination_service_name: 'reviews', destination_version: 'v1' }, 0);
     double = await startBookinfoDouble({
       seed: 4,
+      onTimeout: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'reviews', response_code: '504', response_flags: 'UT' }, 1),
       onOverflow: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'reviews', response_code: '503', response_flags: 'UO' }, 1),
       onAbort: () => exporter.add({ reporter: 'source', source_workload: 'mesh-client', destination_service_name: 'ratings', response_code: '500', response_flags: 'FI' }, 1),
       onReviews: (version, user) => {
@@ -250,4 +252,18 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     );
     expect(noCopies!.pass).toBe(false);
   }, 30_000);
+
+  it('judges a 3 s route timeout: nothing takes longer, and the cut-off requests are UT in Prometheus', async () => {
+    double.setOptions({ weights: { v1: 1, v2: 0, v3: 0 }, userRoutes: {}, userLatencyMs: { jason: 3_500 }, routeTimeoutMs: 3_000 });
+    const verdicts = verdictsOf(await observeRouteTimeout(env, 'timeouts-retries', { user: 'jason', timeoutMs: 3_000, title: 'no request waits past the 3 s timeout' }));
+    expect(verdicts.map((v) => v.judge)).toEqual(['latency', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    double.setOptions({ userLatencyMs: { jason: 5_000 }, routeTimeoutMs: undefined });
+    const [tooSlow, noTimeouts] = verdictsOf(
+      await observeRouteTimeout({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, metricPropagation: 2_000 } } }, 'timeouts-retries', { user: 'jason', timeoutMs: 3_000, title: 'no request waits past the 3 s timeout' }),
+    );
+    expect(tooSlow!.pass).toBe(false);
+    expect(noTimeouts!.pass).toBe(false);
+    double.setOptions({ userLatencyMs: {} });
+  }, 40_000);
 });

@@ -43,6 +43,10 @@ export interface BookinfoDoubleOptions {
   abortUserAgents?: Record<string, number>;
   /** Users whose reviews call fails (productpage gave up on reviews): their API answer is 500. */
   reviewsUnavailableFor?: string[];
+  /** A route timeout: an answer that would take longer is cut off with 504 at this many ms (flag UT). */
+  routeTimeoutMs?: number;
+  /** Called for every answer cut off by routeTimeoutMs. */
+  onTimeout?: () => void;
   /** Called for every request refused by maxInFlight (a client sidecar's circuit breaker, flag UO). */
   onOverflow?: () => void;
   /** Called for every request answered by errorRate's 500 (a client sidecar's fault abort, flag FI). */
@@ -151,6 +155,11 @@ export async function startBookinfoDouble(initial: BookinfoDoubleOptions = {}): 
       return send(response, 503, 'text/plain', text);
     }
     const wait = (options.latencyMs ?? 0) + (user ? (options.userLatencyMs?.[user] ?? 0) : 0);
+    if (options.routeTimeoutMs !== undefined && wait > options.routeTimeoutMs) {
+      await delay(options.routeTimeoutMs);
+      options.onTimeout?.();
+      return send(response, 504, 'text/plain', 'upstream request timeout');
+    }
     if (wait > 0) await delay(wait);
     if (response.destroyed) return;
     if ((options.errorRate ?? 0) > 0 && random() < (options.errorRate ?? 0)) {
