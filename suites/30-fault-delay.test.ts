@@ -1,5 +1,5 @@
 import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
-import { observeInMeshDelay, observeUserFacingFault, proveLiveFromMesh, proveLiveViaIngress } from '../helpers/suite/steps.ts';
+import { observeInMeshDelay, observeUserFacingFault, proveReviewsAndRatingsLive } from '../helpers/suite/steps.ts';
 
 /**
  * A 7 s delay on ratings for user jason (the lab's istio-features/02-fault-injection.yaml, with jason routed to
@@ -8,10 +8,7 @@ import { observeInMeshDelay, observeUserFacingFault, proveLiveFromMesh, proveLiv
 const delay = featureTest({
   feature: 'fault-delay',
   // The ratings route lives in reviews' sidecar, behind the reviews route: each gets its own probe.
-  awaitLive: async ({ env, applied }) => {
-    await proveLiveViaIngress(env, applied, 'jason routed to reviews v2');
-    await proveLiveFromMesh(env, applied, 'ratings', 'the faults on ratings');
-  },
+  awaitLive: ({ env, applied }) => proveReviewsAndRatingsLive(env, applied, 'the delay for jason'),
 });
 
 delay("jason's calls to ratings are delayed by 7 s", async ({ run, env }) => {

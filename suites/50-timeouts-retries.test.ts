@@ -1,5 +1,5 @@
 import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
-import { observeRouteTimeout, proveLiveFromMesh, proveLiveViaIngress } from '../helpers/suite/steps.ts';
+import { observeRouteTimeout, proveReviewsAndRatingsLive } from '../helpers/suite/steps.ts';
 
 /**
  * A 3 s timeout and 2 retries on reviews (the lab's istio-features/05-timeout-retry.yaml). Bookinfo's reviews is
@@ -7,10 +7,7 @@ import { observeRouteTimeout, proveLiveFromMesh, proveLiveViaIngress } from '../
  */
 const timeout = featureTest({
   feature: 'timeouts-retries',
-  awaitLive: async ({ env, applied }) => {
-    await proveLiveViaIngress(env, applied, 'the reviews timeout');
-    await proveLiveFromMesh(env, applied, 'ratings', 'the faults on ratings');
-  },
+  awaitLive: ({ env, applied }) => proveReviewsAndRatingsLive(env, applied, 'the reviews timeout'),
 });
 
 timeout('no request to reviews waits past 3 s; the ones cut off are 504 UT', async ({ run, env }) => {

@@ -75,6 +75,15 @@ export function proveLiveFromMesh(env: StepEnv, applied: AppliedConfig, host: ke
   });
 }
 
+/**
+ * For a configuration with a reviews route and a ratings route behind it: the reviews probe through the
+ * gateway, then the ratings probe from inside the mesh (the gateway's probe never passes the reviews route).
+ */
+export async function proveReviewsAndRatingsLive(env: StepEnv, applied: AppliedConfig, what: string): Promise<void> {
+  await proveLiveViaIngress(env, applied, `${what} (the reviews route)`);
+  await proveLiveFromMesh(env, applied, 'ratings', `${what} (the ratings route)`);
+}
+
 function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectation: Expectation, requests: Recording['requests'], metrics: Recording['metrics']): Recording {
   const recording: Recording = {
     format: recordingFormat,
