@@ -88,24 +88,11 @@ describe('sendTraffic', () => {
   it('times out a body that stalls after the headers, keeping the status it got', async () => {
     const server = await startStaticHttpServer({ '/stall': { stall: true } });
     try {
-      const records = await sendTraffic({
-        baseUrl: server.url,
-        path: '/stall',
-        count: 1,
-        concurrency: 1,
-        deadlineMs: t.batch,
-        requestTimeoutMs: t.short,
-      });
+      const stallOnce = (extra: Partial<Parameters<typeof sendTraffic>[0]> = {}) =>
+        sendTraffic({ baseUrl: server.url, path: '/stall', count: 1, concurrency: 1, deadlineMs: t.batch, requestTimeoutMs: t.short, ...extra });
+      const records = await stallOnce();
       expect(records).toEqual([expect.objectContaining({ status: 200, error: 'timeout after 80 ms' })]);
-      const classified = await sendTraffic({
-        baseUrl: server.url,
-        path: '/stall',
-        count: 1,
-        concurrency: 1,
-        deadlineMs: t.batch,
-        requestTimeoutMs: t.short,
-        classify: () => 'never',
-      });
+      const classified = await stallOnce({ classify: () => 'never' });
       expect(classified).toEqual([expect.objectContaining({ status: 200, error: 'timeout after 80 ms' })]);
       expect(classified[0]!.classification).toBeUndefined();
     } finally {
