@@ -53,6 +53,7 @@ export function featureTest(declaration: FeatureDeclaration) {
         asUser: endUserHeader,
         config: run.config,
         ingressUrl: run.mesh.ingressUrl,
+        addons: run.mesh.addons,
         prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: run.config.timeouts.request }),
         versions: { meshproof: meshproofVersion, istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion },
       }),

@@ -11,6 +11,7 @@ import type { RequestRecord } from '../observe/records.ts';
 import { planAllMatchSampling, planRateSampling } from '../judge/rates.ts';
 import { sampleSplit } from '../observe/sampling.ts';
 import { recordingFormat, type Expectation, type Recording } from '../record/recording.ts';
+import type { AddonUrls } from '../provision/readiness.ts';
 import { sendFromPod, type PodExec } from '../observe/mesh-client.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface StepEnv {
   config: MeshproofConfig;
   ingressUrl: string;
   prometheus: PrometheusClient;
+  /** The addons' APIs on this machine (port-forwards held by the run): Prometheus, Grafana, Jaeger, Kiali. */
+  addons: AddonUrls;
   versions: { meshproof: string; istio?: string; kubernetes?: string };
   /** Runs a command in the in-mesh client pod (meshproof/mesh-client), for east-west traffic. */
   meshClient: PodExec;
@@ -84,7 +87,7 @@ export async function proveReviewsAndRatingsLive(env: StepEnv, applied: AppliedC
   await proveLiveFromMesh(env, applied, 'ratings', `${what} (the ratings route)`);
 }
 
-function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectation: Expectation, requests: Recording['requests'], metrics: Recording['metrics']): Recording {
+export function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectation: Expectation, requests: Recording['requests'], metrics: Recording['metrics']): Recording {
   const recording: Recording = {
     format: recordingFormat,
     feature,

@@ -88,6 +88,7 @@ describe.skipIf(!availability.available)('the traffic-shifting steps on a simula
     env = {
       config,
       ingressUrl: double.url,
+      addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' },
       prometheus: new PrometheusClient({ url: prometheus.url, requestTimeoutMs: 5_000 }),
       versions: { meshproof: 'test' },
       // The clients are this machine's curl, run through the same batch script as in the pods.
