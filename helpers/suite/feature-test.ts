@@ -57,26 +57,36 @@ export function featureTest(declaration: FeatureDeclaration) {
         prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: run.config.timeouts.request }),
         versions: { meshproof: meshproofVersion, istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion },
       }),
-    applied: async ({ run, runner, env, skip }, use) => {
-      const skipReason = featureSkipReason(run.config, feature);
-      if (skipReason) skip(skipReason);
-      await allure.epic('Istio conformance');
-      await allure.feature(feature);
-      await allure.description(featureCatalog[feature]);
-      await allure.parameter('Istio', run.mesh.istioVersion);
-      await allure.parameter('Kubernetes', run.mesh.kubernetesVersion);
-      const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {
-        const done = await applyFeatureConfig(runner, run.config, fixtures);
-        await allure.attachment('applied configuration', done.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
-        return done;
-      });
-      try {
-        await allure.step('prove the new configuration is the one serving', () => awaitLive({ env, runner, applied }));
-        await use(applied);
-      } finally {
-        await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));
-      }
-    },
+    // auto: vitest sets fixtures up only for the tests that name them; the feature's configuration must be in
+    // place for every test of the suite, whether or not its body mentions `applied`.
+    applied: [
+      async ({ run, runner, env, skip }, use) => {
+        const skipReason = featureSkipReason(run.config, feature);
+        if (skipReason) skip(skipReason);
+        await allure.epic('Istio conformance');
+        await allure.feature(feature);
+        await allure.description(featureCatalog[feature]);
+        await allure.parameter('Istio', run.mesh.istioVersion);
+        await allure.parameter('Kubernetes', run.mesh.kubernetesVersion);
+        if (fixtures.length === 0) {
+          // The observability features observe the stack as provisioned: nothing to apply or restore.
+          await use({ applyId: '', objects: [], yaml: '' });
+          return;
+        }
+        const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {
+          const done = await applyFeatureConfig(runner, run.config, fixtures);
+          await allure.attachment('applied configuration', done.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
+          return done;
+        });
+        try {
+          await allure.step('prove the new configuration is the one serving', () => awaitLive({ env, runner, applied }));
+          await use(applied);
+        } finally {
+          await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));
+        }
+      },
+      { auto: true },
+    ],
   });
 }
 
