@@ -9,6 +9,7 @@ import { provisionStack, resumeTrafficGenerator } from './helpers/provision/prov
 import type { ToolRunner } from './helpers/provision/runner.ts';
 import type { MeshproofRun } from './helpers/suite/run.ts';
 import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
+import { writeSummary } from './helpers/report/summary.ts';
 
 /**
  * The conformance run's setup: configuration, preflight, then the stack (created, or reused when it already
@@ -40,6 +41,11 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     await provisioned.close();
+    const summary = writeSummary(config, { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion });
+    stderrLog(
+      `conformance: ${summary.result} (${summary.totals.passed} passed, ${summary.totals.failed} failed, ${summary.totals.skipped} skipped, ` +
+        `${summary.totals['not-run']} not run) — ${path.join(config.reportsDir, 'conformance-summary.json')}`,
+    );
     const teardown = new PhaseTracker(stderrLog);
     await exitOnUserError(async () => {
       if (config.target === 'kind' && !config.keepCluster) {
