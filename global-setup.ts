@@ -10,6 +10,8 @@ import type { ToolRunner } from './helpers/provision/runner.ts';
 import type { MeshproofRun } from './helpers/suite/run.ts';
 import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
 import { writeSummary } from './helpers/report/summary.ts';
+import { writeAllureEnvironment } from './helpers/report/allure-report.ts';
+import { meshproofVersion } from './helpers/config/version.ts';
 
 /**
  * The conformance run's setup: configuration, preflight, then the stack (created, or reused when it already
@@ -42,6 +44,13 @@ export default async function setup(project: TestProject) {
   return async () => {
     await provisioned.close();
     const summary = writeSummary(config, { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion });
+    writeAllureEnvironment(path.join(config.reportsDir, 'allure-results'), {
+      Istio: mesh.istioVersion,
+      Kubernetes: mesh.kubernetesVersion,
+      Target: config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`,
+      meshproof: meshproofVersion,
+      'Conformance result': summary.result,
+    });
     stderrLog(
       `conformance: ${summary.result} (${summary.totals.passed} passed, ${summary.totals.failed} failed, ${summary.totals.skipped} skipped, ` +
         `${summary.totals['not-run']} not run) — ${path.join(config.reportsDir, 'conformance-summary.json')}`,

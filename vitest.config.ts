@@ -13,7 +13,7 @@ export default defineConfig({
   test: {
     reporters: selfTestsOnly
       ? ['default']
-      : ['default', ['allure-vitest/reporter', { resultsDir: 'reports/allure-results' }]],
+      : ['default', ['allure-vitest/reporter', { resultsDir: `${process.env.MESHPROOF_REPORTS_DIR ?? 'reports'}/allure-results` }]],
     projects: [
       {
         test: {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Command } from 'commander';
 import { configurationVariables, loadConfig } from '../config/config.ts';
 import { featureCatalog } from '../config/features.ts';
@@ -15,6 +16,7 @@ import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
 import { readRecording, recordingJsonSchema } from '../record/recording.ts';
+import { generateAllureReport } from '../report/allure-report.ts';
 
 const program = new Command('meshproof')
   .description(
@@ -185,6 +187,17 @@ program
       }
       process.stdout.write(`${files.length - failed} passed, ${failed} failed\n`);
       if (failed > 0) process.exitCode = 1;
+    }),
+  );
+
+program
+  .command('report')
+  .description('generate the Allure HTML report of the last run (reports/allure-report/index.html)')
+  .action(() =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const index = await generateAllureReport(path.join(config.reportsDir, 'allure-results'), path.join(config.reportsDir, 'allure-report'), config.timeouts.apply);
+      process.stdout.write(`report: ${index}\nserve it with: npx allure open ${path.dirname(index)}\n`);
     }),
   );
 
