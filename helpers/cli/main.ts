@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Command } from 'commander';
-import { configurationVariables, loadConfig } from '../config/config.ts';
+import { configurationVariables, loadConfig, type MeshproofConfig } from '../config/config.ts';
 import { featureCatalog } from '../config/features.ts';
 import { timeoutNames } from '../config/timeouts.ts';
 import { istioReleases, kindMatrixFor, loadSupportedVersions } from '../config/versions.ts';
@@ -12,11 +12,23 @@ import { clusterAccess, openClusterRunner } from '../provision/cluster.ts';
 import { renderPlan } from '../provision/plan-text.ts';
 import { provisionStack } from '../provision/provision.ts';
 import { buildStackPlan } from '../provision/stack.ts';
+import type { ClusterRunner } from '../provision/runner.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
 import { readRecording, recordingJsonSchema } from '../record/recording.ts';
 import { generateAllureReport } from '../report/allure-report.ts';
+
+/** A command that acts on the cluster: config, the pinned tools wired to the configured context, then `body`. */
+function onCluster(body: (config: MeshproofConfig, runner: ClusterRunner, phases: PhaseTracker) => Promise<void>) {
+  return () =>
+    exitOnUserError(async () => {
+      const config = loadConfig();
+      const phases = new PhaseTracker(stderrLog);
+      const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
+      await body(config, runner, phases);
+    });
+}
 
 const program = new Command('meshproof')
   .description(
@@ -131,41 +143,34 @@ program
   .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, or the whole kind cluster)')
   .option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons')
   .option('--delete-cluster', 'delete the whole kind cluster')
-  .action((options: { appOnly?: boolean; deleteCluster?: boolean }) =>
-    exitOnUserError(async () => {
-      const config = loadConfig();
-      const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : 'lab';
+  .action((options: { appOnly?: boolean; deleteCluster?: boolean }) => {
+    const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : 'lab';
+    return onCluster(async (config, runner, phases) => {
       if (scope === 'cluster' && config.target !== 'kind') {
         throw new MeshproofError('--delete-cluster deletes a kind cluster; MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.');
       }
-      const phases = new PhaseTracker(stderrLog);
-      const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
       await cleanup(scope, config, runner, phases);
       phases.note(`cleanup done in ${phases.total()}`);
-    }),
-  );
+    })();
+  });
 
 program
   .command('apply-feature')
   .description('apply one of the lab\'s feature demos as written (e.g. traffic-shifting, fault-injection, mtls-strict)')
   .argument('<name>', 'a demo (fixtures/features/NN-<name>.yaml) or a feature name (`meshproof features`)')
   .action((name: string) =>
-    exitOnUserError(async () => {
-      const config = loadConfig();
-      const runner = await openClusterRunner(config, clusterAccess(config), stderrLog);
+    onCluster(async (config, runner) => {
       const objects = await applyLabFeature(runner, config, name);
       process.stdout.write(`applied ${objects.map(({ object, file }) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name} (${file})`).join(', ')}\n`);
       process.stdout.write('Istio pushes it to the sidecars within seconds; `npx meshproof reset` restores the baseline routing.\n');
-    }),
+    })(),
   );
 
 program
   .command('reset')
   .description('remove every feature demo and restore the baseline routing (gateway and DestinationRules)')
-  .action(() =>
-    exitOnUserError(async () => {
-      const config = loadConfig();
-      const runner = await openClusterRunner(config, clusterAccess(config), stderrLog);
+  .action(
+    onCluster(async (config, runner) => {
       await resetLab(runner, config);
       process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
     }),

@@ -1,6 +1,6 @@
 import type { MeshproofConfig } from '../config/config.ts';
 import type { Log } from '../report/progress.ts';
-import { ensureClusterTools } from './cluster-tools.ts';
+import { ensureClusterTool, ensureClusterTools } from './cluster-tools.ts';
 import { ToolRunner, type ClusterAccess } from './runner.ts';
 
 /** How meshproof reaches the cluster: kind's context for a kind target, the configured one otherwise. */
@@ -11,12 +11,12 @@ export function clusterAccess(config: MeshproofConfig): ClusterAccess {
 
 /** The pinned tools (downloaded once when missing), wired to the run's cluster. */
 export async function openClusterRunner(config: MeshproofConfig, access: ClusterAccess, log: Log): Promise<ToolRunner> {
-  const tools = await ensureClusterTools({
-    timeoutMs: config.timeouts.toolDownload,
-    versionCheckTimeoutMs: config.timeouts.preflight,
-    toolsDir: config.toolsDir,
-    log,
-  });
+  const options = { timeoutMs: config.timeouts.toolDownload, versionCheckTimeoutMs: config.timeouts.preflight, toolsDir: config.toolsDir, log };
+  // An existing cluster needs no kind: nothing is downloaded for it, and a stray kind call would fail loudly.
+  const tools =
+    config.target === 'kind'
+      ? await ensureClusterTools(options)
+      : { kind: { path: '/bin/false' }, helm: await ensureClusterTool('helm', options), kubectl: await ensureClusterTool('kubectl', options) };
   // kind drives Podman only when asked to (KIND_EXPERIMENTAL_PROVIDER, kind docs).
   const env = config.containerEngine === 'podman' ? { ...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman' } : process.env;
   return new ToolRunner({ kind: tools.kind.path, helm: tools.helm.path, kubectl: tools.kubectl.path }, access, env);
