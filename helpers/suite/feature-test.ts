@@ -7,6 +7,7 @@ import type { Verdict } from '../judge/verdict.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
 import { ToolRunner, type ClusterRunner } from '../provision/runner.ts';
 import { keepRecording } from '../report/evidence.ts';
+import { collectFailureBundle, writeFailureBundle } from '../report/failure-bundle.ts';
 import type { MeshproofRun } from './run.ts';
 import { meshproofVersion } from '../config/version.ts';
 import { bookinfoMeshUrls, endUserHeader, proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
@@ -60,7 +61,7 @@ export function featureTest(declaration: FeatureDeclaration) {
     // auto: vitest sets fixtures up only for the tests that name them; the feature's configuration must be in
     // place for every test of the suite, whether or not its body mentions `applied`.
     applied: [
-      async ({ run, runner, env, skip }, use) => {
+      async ({ run, runner, env, skip, task }, use) => {
         const skipReason = featureSkipReason(run.config, feature);
         if (skipReason) skip(skipReason);
         await allure.epic('Istio conformance');
@@ -78,15 +79,31 @@ export function featureTest(declaration: FeatureDeclaration) {
           await allure.attachment('applied configuration', done.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
           return done;
         });
+        let failed = false;
         try {
           await allure.step('prove the new configuration is the one serving', () => awaitLive({ env, runner, applied }));
           await use(applied);
+        } catch (error) {
+          failed = true;
+          throw error;
         } finally {
+          // The mesh as it was when the test failed: collected before the baseline is restored. vitest has marked
+          // the test failed by the time fixtures are torn down (onTestFailed would run too late, after restore).
+          if (failed || task.result?.state === 'fail') await keepFailureBundle(run, runner, feature);
           await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));
         }
       },
       { auto: true },
     ],
+  });
+}
+
+async function keepFailureBundle(run: MeshproofRun, runner: ClusterRunner, feature: FeatureName): Promise<void> {
+  await allure.step('failure bundle: pods, events, Istio config, istiod and sidecar logs', async () => {
+    const files = await collectFailureBundle(runner, run.config);
+    const dir = writeFailureBundle(run.config.reportsDir, feature, files);
+    for (const file of files) await allure.attachment(file.name, file.content, { contentType: 'text/plain', fileExtension: 'txt' });
+    await allure.parameter('failure bundle', dir);
   });
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
+import { failureBundleCommands } from '../../helpers/report/failure-bundle.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 /**
@@ -57,7 +58,7 @@ async function runSuite(body: string, env: NodeJS.ProcessEnv = {}) {
   } catch {
     calls = '';
   }
-  return { result, calls };
+  return { result, calls, reportsDir: config.reportsDir };
 }
 
 const commands = (calls: string) => calls.split('\n').filter((l) => l.startsWith('ARGS ')).map((l) => l.replace(/^ARGS (--context \S+ )?/, ''));
@@ -75,11 +76,17 @@ describe('featureTest', () => {
     expect(calls).toContain('weight: 80');
   });
 
-  it('restores the baseline when the test fails', async () => {
-    const { result, calls } = await runSuite(`canary('a failing test', async () => { throw new Error('the split differs'); });`);
+  it('collects a failure bundle, then restores the baseline, when the test fails', async () => {
+    const { result, calls, reportsDir } = await runSuite(`canary('a failing test', async () => { throw new Error('the split differs'); });`);
     expect(result.exitCode).toBe(1);
     expect(result.all).toContain('the split differs');
-    expect(commands(calls)).toHaveLength(3);
+    const issued = commands(calls);
+    expect(issued[0]).toMatch(/^apply /);
+    expect(issued.slice(1, -2)).toEqual(failureBundleCommands.map(({ args }) => args.join(' ')));
+    expect(issued.slice(-2).map((c) => c.split(' ')[0])).toEqual(['delete', 'apply']);
+    const [bundle] = readdirSync(path.join(reportsDir, 'failures'));
+    expect(bundle).toMatch(/^traffic-shifting-/);
+    expect(readdirSync(path.join(reportsDir, 'failures', bundle!))).toEqual(failureBundleCommands.map(({ name }) => `${name}.txt`).sort());
   });
 
   it('skips a feature MESHPROOF_SKIP names, touching nothing', async () => {
