@@ -10,9 +10,10 @@ import { runPreflight } from '../provision/preflight.ts';
 import { cleanup, type CleanupScope } from '../provision/cleanup.ts';
 import { clusterAccess, openClusterRunner } from '../provision/cluster.ts';
 import { renderPlan } from '../provision/plan-text.ts';
-import { provisionStack } from '../provision/provision.ts';
+import { ingressUrlOnHost, provisionStack } from '../provision/provision.ts';
+import { monitorSummary, monitorTest } from '../provision/monitor.ts';
 import { buildStackPlan } from '../provision/stack.ts';
-import type { ClusterRunner } from '../provision/runner.ts';
+import type { ClusterRunner, PortForward } from '../provision/runner.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
@@ -175,6 +176,44 @@ program
       process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
     }),
   );
+
+program
+  .command('monitor')
+  .description('the lab at a glance: `summary` (pods, sidecars, releases, traffic generator) or `test` (each component answers)')
+  .argument('[view]', 'summary or test', 'summary')
+  .action((view: string) => {
+    if (view !== 'summary' && view !== 'test') {
+      return exitOnUserError(() => {
+        throw new MeshproofError(`monitor has no view "${view}".`, 'Use `meshproof monitor summary` or `meshproof monitor test`.');
+      });
+    }
+    return onCluster(async (config, runner) => {
+      if (view === 'summary') {
+        process.stdout.write(await monitorSummary(runner, config));
+        return;
+      }
+      const forwards: PortForward[] = [];
+      const forward = async (target: string, port: number) => {
+        const opened = await runner.portForward('istio-system', target, port, config.timeouts.preflight);
+        forwards.push(opened);
+        return opened.url;
+      };
+      try {
+        const urls = {
+          ingress: ingressUrlOnHost(buildStackPlan(config)) ?? (await forward('svc/istio-ingressgateway', 80)),
+          prometheus: await forward('svc/prometheus', 9090),
+          grafana: await forward('svc/grafana', 3000),
+          jaeger: await forward('svc/tracing', 80),
+          kiali: await forward('svc/kiali', 20001),
+        };
+        const checks = await monitorTest(urls, config);
+        for (const check of checks) process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.component.padEnd(32)} ${check.seen}\n`);
+        if (checks.some((c) => !c.ok)) process.exitCode = 1;
+      } finally {
+        await Promise.all(forwards.map((f) => f.close()));
+      }
+    })();
+  });
 
 program
   .command('judge')
