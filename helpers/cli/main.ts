@@ -10,10 +10,10 @@ import { runPreflight } from '../provision/preflight.ts';
 import { cleanup, type CleanupScope } from '../provision/cleanup.ts';
 import { clusterAccess, openClusterRunner } from '../provision/cluster.ts';
 import { renderPlan } from '../provision/plan-text.ts';
-import { ingressUrlOnHost, provisionStack } from '../provision/provision.ts';
+import { HostForwards, ingressUrlOnHost, provisionStack } from '../provision/provision.ts';
 import { monitorSummary, monitorTest } from '../provision/monitor.ts';
 import { buildStackPlan } from '../provision/stack.ts';
-import type { ClusterRunner, PortForward } from '../provision/runner.ts';
+import type { ClusterRunner } from '../provision/runner.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
@@ -192,25 +192,14 @@ program
         process.stdout.write(await monitorSummary(runner, config));
         return;
       }
-      const forwards: PortForward[] = [];
-      const forward = async (target: string, port: number) => {
-        const opened = await runner.portForward('istio-system', target, port, config.timeouts.preflight);
-        forwards.push(opened);
-        return opened.url;
-      };
+      const forwards = new HostForwards(runner, config.timeouts.preflight);
       try {
-        const urls = {
-          ingress: ingressUrlOnHost(buildStackPlan(config)) ?? (await forward('svc/istio-ingressgateway', 80)),
-          prometheus: await forward('svc/prometheus', 9090),
-          grafana: await forward('svc/grafana', 3000),
-          jaeger: await forward('svc/tracing', 80),
-          kiali: await forward('svc/kiali', 20001),
-        };
+        const urls = { ingress: await forwards.ingress(ingressUrlOnHost(buildStackPlan(config))), ...(await forwards.addons()) };
         const checks = await monitorTest(urls, config);
         for (const check of checks) process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.component.padEnd(32)} ${check.seen}\n`);
         if (checks.some((c) => !c.ok)) process.exitCode = 1;
       } finally {
-        await Promise.all(forwards.map((f) => f.close()));
+        await forwards.close();
       }
     })();
   });

@@ -67,28 +67,16 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
     for (const namespace of workloadNamespaces) await awaitDeploymentsAvailable(runner, namespace, config.timeouts);
   });
 
-  const forwards: PortForward[] = [];
-  const close = async () => {
-    await Promise.all(forwards.splice(0).map((f) => f.close()));
-  };
+  const forwards = new HostForwards(runner, config.timeouts.preflight);
+  const close = () => forwards.close();
   try {
-    const forward = async (namespace: string, target: string, port: number) => {
-      const opened = await runner.portForward(namespace, target, port, config.timeouts.preflight);
-      forwards.push(opened);
-      return opened.url;
-    };
-    const ingressUrl = ingressOnHost ?? (await forward('istio-system', 'svc/istio-ingressgateway', 80));
+    const ingressUrl = await forwards.ingress(ingressOnHost);
     await phases.run('ingress serves /productpage', () => awaitIngressServes(ingressUrl, config.timeouts));
     await phases.run('every reviews version answers (warm-up)', async () => {
       const answered = await awaitReviewsWarm(ingressUrl, config.timeouts);
       phases.note(`reviews answers during warm-up: ${JSON.stringify(answered)}`);
     });
-    const addons: AddonUrls = {
-      prometheus: await forward('istio-system', 'svc/prometheus', 9090),
-      grafana: await forward('istio-system', 'svc/grafana', 3000),
-      jaeger: await forward('istio-system', 'svc/tracing', 80),
-      kiali: await forward('istio-system', 'svc/kiali', 20001),
-    };
+    const addons = await forwards.addons();
     await phases.run('Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer', () => awaitAddonsReady(addons, config.timeouts));
     const kubernetesVersion = await serverVersion(runner, config);
     phases.note(`stack ready in ${phases.total()}: Kubernetes ${kubernetesVersion}, Istio ${config.istio.version}`);
@@ -96,6 +84,42 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * The lab's Services as this machine reaches them: the ingress at its host port when kind maps one, otherwise
+ * through `kubectl port-forward`, like the addons (names and ports as in Istio's samples, docs/addons.md).
+ */
+export class HostForwards {
+  private readonly opened: PortForward[] = [];
+
+  constructor(
+    private readonly runner: ClusterRunner,
+    private readonly timeoutMs: number,
+  ) {}
+
+  private async forward(target: string, port: number): Promise<string> {
+    const opened = await this.runner.portForward('istio-system', target, port, this.timeoutMs);
+    this.opened.push(opened);
+    return opened.url;
+  }
+
+  async ingress(onHost: string | undefined): Promise<string> {
+    return onHost ?? this.forward('svc/istio-ingressgateway', 80);
+  }
+
+  async addons(): Promise<AddonUrls> {
+    return {
+      prometheus: await this.forward('svc/prometheus', 9090),
+      grafana: await this.forward('svc/grafana', 3000),
+      jaeger: await this.forward('svc/tracing', 80),
+      kiali: await this.forward('svc/kiali', 20001),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.opened.splice(0).map((f) => f.close()));
   }
 }
 

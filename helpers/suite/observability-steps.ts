@@ -69,6 +69,26 @@ export const labQueries = {
 /** Kiali's graph window: the lab's `duration=60s` (facts §4.4). Rates are averaged over it. */
 export const kialiGraphWindowSeconds = 60;
 
+/** The lab's Grafana dashboards (Part 04's table), with the titles Istio gives them, in folder istio (docs/addons.md). */
+export const labDashboards = {
+  folder: 'istio',
+  titles: ['Istio Mesh Dashboard', 'Istio Service Dashboard', 'Istio Workload Dashboard', 'Istio Control Plane Dashboard'],
+} as const;
+
+/**
+ * The calls Kiali must draw for Bookinfo. Only reviews v2 and v3 call ratings (samples/bookinfo reviews:
+ * ENABLE_RATINGS); the baseline routes reviews round-robin, so a batch of product pages reaches both.
+ */
+export const labGraph = {
+  namespace: 'bookinfo',
+  edges: [
+    { from: 'productpage', to: 'details' },
+    { from: 'productpage', to: 'reviews' },
+    { from: 'reviews-v2', to: 'ratings' },
+    { from: 'reviews-v3', to: 'ratings' },
+  ],
+} as const;
+
 // ---------------------------------------------------------------------------------------------------------
 // The shared mechanics: traffic first, then a bounded poll that keeps its last answer
 

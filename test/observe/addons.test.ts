@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDashboards, labGraph } from '../../helpers/suite/observability-steps.ts';
 import {
   addonApi,
   answerRecord,
@@ -205,7 +206,7 @@ const istioDashboards = [
   hit('Istio Service Dashboard', 'LJ_uJAvmk'),
   hit('Istio Workload Dashboard', 'UbsSZTDik'),
 ];
-const four = { folder: 'istio', titles: ['Istio Mesh Dashboard', 'Istio Service Dashboard', 'Istio Workload Dashboard', 'Istio Control Plane Dashboard'] };
+const four = labDashboards;
 
 describe('the Grafana readers', () => {
   it('find every title as a dashboard in folder istio, with its uid', () => {
@@ -447,15 +448,7 @@ describe('the Kiali readers', () => {
     edge(reviewsV2!, ratings, '0.22'),
     edge(reviewsV3!, ratings, '0.22'),
   ];
-  const lab = {
-    namespace: 'bookinfo',
-    edges: [
-      { from: 'productpage', to: 'details' },
-      { from: 'productpage', to: 'reviews' },
-      { from: 'reviews-v2', to: 'ratings' },
-      { from: 'reviews-v3', to: 'ratings' },
-    ],
-  };
+  const lab = labGraph;
 
   it('resolve hashed node ids to names, with string rates and isMTLS as numbers', () => {
     const parsed = JSON.parse(graph([edge(gateway, productpage, '0.67'), edge(productpage, reviewsV2!, undefined, null)]).body) as never;
