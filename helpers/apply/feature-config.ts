@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { MeshproofConfig } from '../config/config.ts';
+import { featureFixtures, featureNames, type FeatureName } from '../config/features.ts';
 import { newApplyId, withLiveProbe } from '../gate/config-live.ts';
 import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
@@ -65,6 +66,16 @@ export async function restoreBaseline(runner: ClusterRunner, config: MeshproofCo
   await runOrFail(runner, 'kubectl', applyArgs, { input: toYamlStream(baseline), timeoutMs: config.timeouts.apply });
 }
 
-export function describeApplied(applied: AppliedConfig): string {
-  return applied.objects.map(({ object, file }) => `${describeObject(object)} (${file})`).join(', ');
+/** Every feature's configuration, read and validated as a suite would apply it (probe routes included). */
+export function validateFeatureConfigs(): { feature: FeatureName; applied: AppliedConfig }[] {
+  return featureNames.filter((feature) => featureFixtures[feature].length > 0).map((feature) => ({ feature, applied: prepareFeatureConfig(featureFixtures[feature]) }));
+}
+
+/** The plan's last section: what each feature suite applies, validated. */
+export function renderFeatureConfigs(features: { feature: FeatureName; applied: AppliedConfig }[]): string {
+  const lines = ['', 'Feature configurations (each suite applies its own with a config-live probe route, then restores the baseline; all validated):'];
+  for (const { feature, applied } of features) {
+    lines.push(`   - ${feature}: ${applied.objects.map(({ object, file }) => `${describeObject(object)} (${file})`).join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

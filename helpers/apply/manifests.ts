@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import * as istioNetworking from '@kubernetes-models/istio/networking.istio.io/v1';
 import * as istioSecurity from '@kubernetes-models/istio/security.istio.io/v1';
 import * as istioTelemetry from '@kubernetes-models/istio/telemetry.istio.io/v1';
@@ -24,9 +25,10 @@ export interface FixtureObject {
   object: KubeObject;
 }
 
+/** A fixture that cannot be applied as written: invalid input, so exit code 2, before anything is applied. */
 export class ManifestError extends MeshproofError {
-  constructor(file: string, object: string | undefined, problem: string) {
-    super(`${file}${object ? `: ${object}` : ''}: ${problem}`, 'Fix the fixture; every object must be valid for its kind.');
+  constructor(file: string, object: string | undefined, problem: string, fix = 'Fix the fixture; every object must be valid for its kind.') {
+    super(`${file}${object ? `: ${object}` : ''}: ${problem}`, fix, 2);
   }
 }
 
@@ -50,7 +52,11 @@ export function describeObject(object: Partial<KubeObject>): string {
 
 /** Reads every document of a fixture (relative to the project root); empty documents (comment-only) are skipped. */
 export function loadFixture(file: string): FixtureObject[] {
-  const text = readFileSync(resolveDataPath(file), 'utf8');
+  const where = resolveDataPath(file);
+  if (!existsSync(where)) {
+    throw new ManifestError(file, undefined, `no such file (looked for ${path.relative(process.cwd(), where) || where})`, 'Restore the file, or point MESHPROOF_FIXTURES_DIR at a complete copy of fixtures/.');
+  }
+  const text = readFileSync(where, 'utf8');
   const objects: FixtureObject[] = [];
   for (const document of parseAllDocuments(text)) {
     if (document.errors.length > 0) throw new ManifestError(file, undefined, `not valid YAML: ${document.errors[0]!.message}`);

@@ -17,7 +17,8 @@ import type { ClusterRunner } from '../provision/runner.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
-import { readRecording, recordingJsonSchema } from '../record/recording.ts';
+import { renderFeatureConfigs, validateFeatureConfigs } from '../apply/feature-config.ts';
+import { InvalidRecordingError, readRecording, recordingJsonSchema, type Recording } from '../record/recording.ts';
 import { generateAllureReport } from '../report/allure-report.ts';
 
 /** A command that acts on the cluster: config, the pinned tools wired to the configured context, then `body`. */
@@ -103,7 +104,10 @@ program
       const config = loadConfig();
       // Building the plan reads and validates every fixture: an invalid object fails here, naming file and field.
       const plan = buildStackPlan(config);
+      // The feature files too: a suite would apply them mid-run, which is too late to learn one is broken.
+      const features = validateFeatureConfigs();
       process.stdout.write(renderPlan(config, plan, { quietTrafficGenerator: !options.lab }));
+      process.stdout.write(renderFeatureConfigs(features));
     }),
   );
 
@@ -206,20 +210,28 @@ program
 
 program
   .command('judge')
-  .description('judge recordings again, offline: prints each verdict; exit code 1 if any fails')
+  .description('judge recordings again, offline: prints each verdict; exit code 0 all pass, 1 a verdict fails, 2 a file is invalid')
   .argument('<recording...>', 'recording files (JSON, docs/recordings.md)')
   .action((files: string[]) =>
     exitOnUserError(() => {
-      let failed = 0;
+      const tally = { passed: 0, failed: 0, invalid: 0 };
       for (const file of files) {
-        const recording = readRecording(file);
+        let recording: Recording;
+        try {
+          recording = readRecording(file);
+        } catch (error) {
+          if (!(error instanceof InvalidRecordingError)) throw error;
+          tally.invalid += 1;
+          process.stdout.write(`INVALID  ${file}\n      ${error.problems.join('\n      ')}\n`);
+          continue;
+        }
         const verdict = judgeRecording(recording);
-        if (!verdict.pass) failed += 1;
+        tally[verdict.pass ? 'passed' : 'failed'] += 1;
         const changed = recording.verdict && recording.verdict.pass !== verdict.pass ? ` (recorded as ${recording.verdict.pass ? 'PASS' : 'FAIL'})` : '';
         process.stdout.write(`${verdict.pass ? 'PASS' : 'FAIL'}  ${recording.feature}: ${recording.title}${changed}\n      ${verdict.sentence}\n      ${file}\n`);
       }
-      process.stdout.write(`${files.length - failed} passed, ${failed} failed\n`);
-      if (failed > 0) process.exitCode = 1;
+      process.stdout.write(`${tally.passed} passed, ${tally.failed} failed, ${tally.invalid} invalid\n`);
+      process.exitCode = tally.invalid > 0 ? 2 : tally.failed > 0 ? 1 : 0;
     }),
   );
 

@@ -5,13 +5,16 @@
  */
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
+import { describeOutcome } from './outcomes.ts';
 import { binomialPmf, exactBinomialTest, formatP, formatPercent } from './statistics.ts';
 
-/** One record in a sentence: "#4 HTTP 200 reviews-v1 in 12 ms" (1-based position in the records given). */
+/**
+ * One record in a sentence: "#4 HTTP 200 reviews-v1 in 12 ms", "#9 HTTP 503 UO in 2 ms", "#2 the name did not
+ * resolve (curl exit code 6) in 3 ms" (1-based position in the records given).
+ */
 export function describeRecord(record: RequestRecord, index: number): string {
-  const what = record.error ? `error ${record.error}` : record.status === 0 ? 'no response' : `HTTP ${record.status}`;
   const cls = record.classification ? ` ${record.classification}` : '';
-  return `#${index + 1} ${what}${cls} in ${formatDuration(record.latencyMs)}`;
+  return `#${index + 1} ${describeOutcome(record)}${cls} in ${formatDuration(record.latencyMs)}`;
 }
 
 /** "12 ms" below a second, "7.04 s" above. */

@@ -1,6 +1,6 @@
-import { delta, increaseOf } from '../observe/prometheus.ts';
+import { delta, increaseOf, type MetricObservation } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
-import type { Expectation, Recording } from '../record/recording.ts';
+import type { Expectation } from './expectation.ts';
 import { describeMatcher, matcherPredicate } from './matchers.ts';
 import { judgeAllMatch, judgeLatency, judgeRate } from './rates.ts';
 import { judgeSplit } from './split.ts';
@@ -10,11 +10,11 @@ import type { Verdict } from './verdict.ts';
  * Judges a recording's observations against its expectation: the same pure functions the suites call, so a
  * verdict can be re-run offline (`meshproof judge`) and tested on healthy and broken recordings alike.
  */
-export function judgeRecording(recording: Recording): Verdict {
+export function judgeRecording(recording: { expectation: Expectation; requests: readonly RequestRecord[]; metrics: readonly MetricObservation[] }): Verdict {
   return judgeExpectation(recording.expectation, recording.requests, recording.metrics);
 }
 
-export function judgeExpectation(expectation: Expectation, requests: readonly RequestRecord[], metrics: Recording['metrics'] = []): Verdict {
+export function judgeExpectation(expectation: Expectation, requests: readonly RequestRecord[], metrics: readonly MetricObservation[] = []): Verdict {
   switch (expectation.judge) {
     case 'weighted-split': {
       const { weights, alpha, minShiftPoints, power } = expectation;
@@ -40,10 +40,62 @@ export function judgeExpectation(expectation: Expectation, requests: readonly Re
     }
     case 'metric-increase':
       return judgeMetricIncrease(expectation, metrics);
+    case 'counter-ratio':
+      return judgeCounterRatio(expectation, metrics);
   }
 }
 
-function judgeMetricIncrease(expectation: Extract<Expectation, { judge: 'metric-increase' }>, metrics: Recording['metrics']): Verdict {
+type CounterRef = Extract<Expectation, { judge: 'counter-ratio' }>['numerator'];
+
+/** The increase of one counter (or one group of it) during the batch, with the words for a sentence. */
+function increaseOfCounter(ref: CounterRef, metrics: readonly MetricObservation[]): { increase: number; subject: string } | undefined {
+  const observation = metrics.find((m) => m.name === ref.metric);
+  if (!observation) return undefined;
+  const change = delta(observation.before, observation.after);
+  const increase = ref.group ? increaseOf(change, ref.group) : change.total;
+  const subject = ref.group ? `${change.promql} for ${Object.entries(ref.group).map(([k, v]) => `${k}="${v}"`).join(',')}` : change.promql;
+  return { increase, subject };
+}
+
+/** "2 or 3", "exactly 3": the ratio bounds in words. */
+function ratioBounds(atLeast: number, atMost: number): string {
+  return atLeast === atMost ? `exactly ${atLeast}` : `between ${atLeast} and ${atMost}`;
+}
+
+/**
+ * Two counters in a fixed ratio: e.g. a retry policy of 2 retries on 5xx, against an upstream that always
+ * answers 503, makes the destination sidecar count 3 attempts for every request the client's sidecar counts.
+ */
+function judgeCounterRatio(expectation: Extract<Expectation, { judge: 'counter-ratio' }>, metrics: readonly MetricObservation[]): Verdict {
+  const numerator = increaseOfCounter(expectation.numerator, metrics);
+  const denominator = increaseOfCounter(expectation.denominator, metrics);
+  const figures: Verdict['figures'] = { atLeast: expectation.atLeast, atMost: expectation.atMost, minDenominator: expectation.minDenominator };
+  const wanted = ratioBounds(expectation.atLeast, expectation.atMost);
+  if (!numerator || !denominator) {
+    const missing = [!numerator && expectation.numerator.metric, !denominator && expectation.denominator.metric].filter(Boolean).join('", "');
+    return { pass: false, judge: 'counter-ratio', figures, sentence: `${expectation.description}: no metric named "${missing}" was recorded` };
+  }
+  Object.assign(figures, { numerator: numerator.increase, denominator: denominator.increase });
+  const counts = `${numerator.subject} rose by ${+numerator.increase.toFixed(3)}, ${denominator.subject} by ${+denominator.increase.toFixed(3)}`;
+  if (denominator.increase < expectation.minDenominator) {
+    return {
+      pass: false,
+      judge: 'counter-ratio',
+      figures: { ...figures, ratio: null },
+      sentence: `${expectation.description}: ${counts}; at least ${expectation.minDenominator} expected below the line, so no ratio is shown (${wanted} expected)`,
+    };
+  }
+  const ratio = numerator.increase / denominator.increase;
+  const pass = ratio >= expectation.atLeast && ratio <= expectation.atMost;
+  return {
+    pass,
+    judge: 'counter-ratio',
+    figures: { ...figures, ratio },
+    sentence: `${expectation.description}: ${counts}, a ratio of ${+ratio.toFixed(3)}; ${wanted} expected${pass ? '' : ': not met'}`,
+  };
+}
+
+function judgeMetricIncrease(expectation: Extract<Expectation, { judge: 'metric-increase' }>, metrics: readonly MetricObservation[]): Verdict {
   const observation = metrics.find((m) => m.name === expectation.metric);
   const figures: Verdict['figures'] = { atLeast: expectation.atLeast, atMost: expectation.atMost ?? null };
   if (!observation) {

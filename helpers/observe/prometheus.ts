@@ -116,6 +116,13 @@ export interface Snapshot {
   groups: SeriesValue[];
 }
 
+/** A counter before and after one batch, named for what it shows ("requests at reviews by version"). */
+export interface MetricObservation {
+  name: string;
+  before: Snapshot;
+  after: Snapshot;
+}
+
 export interface Delta {
   promql: string;
   from: number;

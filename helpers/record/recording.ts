@@ -2,14 +2,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { MeshproofError } from '../errors.ts';
-import { requestMatcherSchema } from '../judge/matchers.ts';
+import { expectationProblems, expectationSchema, metricsRead } from '../judge/expectation.ts';
+
+export { expectationSchema, type Expectation } from '../judge/expectation.ts';
 
 /**
  * A recording: one batch of raw observations with everything a judge needs to decide again, offline. The
  * format is versioned (`format`), documented in docs/recordings.md, and published as a JSON Schema
  * (docs/recording.schema.json, generated from this file and checked by a self-test).
  */
-export const recordingFormat = 'meshproof.recording/v1';
+export const recordingFormat = 'meshproof.recording/v2';
+/** The first format: what v2 adds (a run id, a check id, curl exit codes, kept bodies, counter-ratio) is optional. */
+export const recordingFormatV1 = 'meshproof.recording/v1';
 
 const requestRecordSchema = z
   .strictObject({
@@ -19,6 +23,8 @@ const requestRecordSchema = z
     classification: z.string().optional().describe('what a classifier read from the response, e.g. "reviews-v2"'),
     headers: z.record(z.string(), z.string()).optional().describe('the response headers kept, lower-case names'),
     error: z.string().optional().describe('why no complete response arrived'),
+    curlExitCode: z.number().int().min(0).optional().describe("curl's exit code when an in-mesh transfer failed (6 DNS, 7 refused, 28 timed out, 52 empty reply, 56 reset)"),
+    body: z.string().optional().describe('the start of a non-2xx body, on one line (Envoy local replies say why they answered)'),
   })
   .describe('One request as observed');
 
@@ -33,8 +39,8 @@ const snapshotSchema = z
     selector: selectorSchema,
     promql: z.string(),
     time: z.number().describe('evaluation time, unix seconds'),
-    series: z.array(z.strictObject({ labels: labelsSchema, value: z.number() })),
-    groups: z.array(z.strictObject({ labels: labelsSchema, value: z.number() })),
+    series: z.array(z.strictObject({ labels: labelsSchema, value: z.number().min(0).describe('a counter: never negative') })),
+    groups: z.array(z.strictObject({ labels: labelsSchema, value: z.number().min(0) })),
   })
   .describe('Counters selected from Prometheus at one moment');
 
@@ -46,55 +52,6 @@ const metricObservationSchema = z
   })
   .describe('A Prometheus counter before and after the batch; its increase belongs to this batch');
 
-const description = z.string().describe('what is expected, in the words of the lab');
-
-export const expectationSchema = z.discriminatedUnion('judge', [
-  z
-    .strictObject({
-      judge: z.literal('weighted-split'),
-      description,
-      weights: z.record(z.string(), z.number().min(0).max(100)).describe('percent of traffic per class; sums to 100'),
-      alpha: z.number().gt(0).lt(0.5),
-      minShiftPoints: z.number().gt(0).lt(100).optional(),
-      power: z.number().gt(0).lt(1).optional(),
-    })
-    .describe('The classified requests follow these weights (sequential exact tests)'),
-  z
-    .strictObject({ judge: z.literal('all-match'), description, matcher: requestMatcherSchema })
-    .describe('Every request matches (deterministic routing)'),
-  z
-    .strictObject({
-      judge: z.literal('rate'),
-      description,
-      matcher: requestMatcherSchema,
-      expectedRate: z.number().min(0).max(1),
-      alpha: z.number().gt(0).lt(0.5),
-    })
-    .describe('About this share of requests match (exact binomial test)'),
-  z
-    .strictObject({
-      judge: z.literal('latency'),
-      description,
-      matcher: requestMatcherSchema.optional(),
-      atLeastMs: z.number().min(0).optional(),
-      atMostMs: z.number().min(0).optional(),
-      quantile: z.number().gt(0).max(1).optional(),
-    })
-    .describe('Every matching request took at least atLeastMs; the quantile is at most atMostMs'),
-  z
-    .strictObject({
-      judge: z.literal('metric-increase'),
-      description,
-      metric: z.string().describe('the name of a metricObservation'),
-      group: z.record(z.string(), z.string()).optional().describe('only the increase of this group (labels of selector.by)'),
-      atLeast: z.number().min(0),
-      atMost: z.number().min(0).optional(),
-    })
-    .describe('A Prometheus counter rose by at least (and at most) this much during the batch'),
-]);
-
-export type Expectation = z.infer<typeof expectationSchema>;
-
 export const verdictSchema = z.strictObject({
   pass: z.boolean(),
   sentence: z.string(),
@@ -105,7 +62,9 @@ export const verdictSchema = z.strictObject({
 export const recordingSchema = z
   .strictObject({
     format: z.literal(recordingFormat),
+    runId: z.string().optional().describe('the conformance run that made it: a summary counts only its own run'),
     feature: z.string().describe('the feature proved, e.g. "traffic-shifting"'),
+    check: z.string().optional().describe('the catalogue check it is, e.g. "traffic-shifting/split" (meshproof features --checks)'),
     title: z.string().describe('the assertion, e.g. "80 % of traffic to reviews v1"'),
     recordedAt: z.string().describe('ISO 8601 time the batch ended'),
     versions: z.strictObject({
@@ -122,13 +81,47 @@ export const recordingSchema = z
 
 export type Recording = z.infer<typeof recordingSchema>;
 
-export function parseRecording(value: unknown, source: string): Recording {
-  const result = recordingSchema.safeParse(value);
-  if (!result.success) {
-    const problems = result.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(the whole file)'}: ${i.message}`);
-    throw new MeshproofError(`${source} is not a ${recordingFormat} recording:\n  ${problems.join('\n  ')}`, 'See docs/recordings.md for the format.');
+/** A file that is not a recording meshproof can judge: exit code 2, never a failed verdict. */
+export class InvalidRecordingError extends MeshproofError {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a ${recordingFormat} recording meshproof can judge:\n  ${problems.join('\n  ')}`, 'See docs/recordings.md for the format.', 2);
   }
+}
+
+/**
+ * Reads a recording: the schema (v1 files are read as v2, which only adds optional fields), then the sense of it
+ * (recordingProblems). Throws InvalidRecordingError naming every problem.
+ */
+export function parseRecording(value: unknown, source: string): Recording {
+  const upgraded =
+    value && typeof value === 'object' && (value as { format?: unknown }).format === recordingFormatV1 ? { ...value, format: recordingFormat } : value;
+  const format = upgraded && typeof upgraded === 'object' ? (upgraded as { format?: unknown }).format : undefined;
+  if (format !== recordingFormat) {
+    throw new InvalidRecordingError(source, [`format is ${JSON.stringify(format)}; meshproof reads ${recordingFormatV1} and ${recordingFormat}`]);
+  }
+  const result = recordingSchema.safeParse(upgraded);
+  if (!result.success) {
+    throw new InvalidRecordingError(source, result.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(the whole file)'}: ${i.message}`));
+  }
+  const problems = recordingProblems(result.data);
+  if (problems.length > 0) throw new InvalidRecordingError(source, problems);
   return result.data;
+}
+
+/** What makes a well-formed recording impossible to judge; empty when it can be judged. */
+export function recordingProblems(recording: Recording): string[] {
+  const problems = expectationProblems(recording.expectation);
+  const names = new Set(recording.metrics.map((m) => m.name));
+  for (const name of metricsRead(recording.expectation)) {
+    if (!names.has(name)) problems.push(`expectation reads the metric "${name}", which the recording does not have (it has: ${[...names].join(', ') || 'none'})`);
+  }
+  recording.metrics.forEach((m, i) => {
+    if (m.after.time < m.before.time) problems.push(`metrics.${i} (${m.name}): the "after" snapshot is older than the "before" one`);
+  });
+  return problems;
 }
 
 export function readRecording(file: string): Recording {
@@ -136,7 +129,7 @@ export function readRecording(file: string): Recording {
   try {
     value = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new MeshproofError(`${file} cannot be read as JSON: ${(error as Error).message}`);
+    throw new InvalidRecordingError(file, [`cannot be read as JSON: ${(error as Error).message}`]);
   }
   return parseRecording(value, file);
 }
@@ -154,7 +147,7 @@ export function writeRecording(reportsDir: string, recording: Recording): string
 /** The JSON Schema of the format, generated from the zod schema so the two cannot drift. */
 export function recordingJsonSchema(): Record<string, unknown> {
   return {
-    title: 'meshproof recording v1',
+    title: 'meshproof recording v2',
     ...(z.toJSONSchema(recordingSchema) as Record<string, unknown>),
   };
 }

@@ -162,7 +162,7 @@ describe('judgeAllMatch', () => {
     expect(v.pass).toBe(false);
     expect(v.sentence).toBe(
       'requests by jason served by reviews-v2: 46 of 50 requests; 4 exceptions: #4 HTTP 200 reviews-v1 in 12 ms; ' +
-        '#17 HTTP 200 reviews-v3 in 1.50 s; #31 error timeout after 30 s in 30.00 s, and 1 more',
+        '#17 HTTP 200 reviews-v3 in 1.50 s; #31 timeout after 30 s in 30.00 s, and 1 more',
     );
   });
 
@@ -237,7 +237,7 @@ describe('judgeLatency', () => {
     const records = [...delayed(sevenSeconds), { startedAt: 0, latencyMs: 30000, status: 0, error: 'timeout after 30 s' }];
     const v = judgeLatency(records, { atLeastMs: 7000 });
     expect(v.pass).toBe(false);
-    expect(v.sentence).toContain('1 failed without a response (#21 error timeout after 30 s in 30.00 s)');
+    expect(v.sentence).toContain('1 failed without a response (#21 timeout after 30 s in 30.00 s)');
     expect(judgeLatency(records, { atLeastMs: 7000, allowErrors: true }).pass).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -85,7 +85,7 @@ describe('meshproof plan', () => {
     const bookinfo = path.join(fixtures, 'bookinfo', 'bookinfo.yaml');
     writeFileSync(bookinfo, readFileSync(bookinfo, 'utf8').replace('replicas: 1', 'replicas: one'));
     const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('meshproof: fixtures/istio/telemetry.yaml: Telemetry istio-system/mesh-default: spec.tracing.0.randomSamplingPercentage: must be number');
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
@@ -96,8 +96,49 @@ describe('meshproof plan', () => {
     const bookinfo = path.join(fixtures, 'bookinfo', 'bookinfo.yaml');
     writeFileSync(bookinfo, readFileSync(bookinfo, 'utf8').replace('replicas: 1', 'replicas: one'));
     const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
-    expect(run.exitCode).toBe(1);
+    expect(run.exitCode).toBe(2);
     expect(run.stderr).toContain('meshproof: fixtures/bookinfo/bookinfo.yaml: Deployment bookinfo/details-v1: spec.replicas: must be integer');
+  });
+});
+
+describe('meshproof plan on the feature files', () => {
+  function brokenCopy(file: string, edit: (text: string) => string): string {
+    const fixtures = path.join(tempDir(), 'fixtures');
+    cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
+    const target = path.join(fixtures, file);
+    writeFileSync(target, edit(readFileSync(target, 'utf8')));
+    return fixtures;
+  }
+
+  it('lists every feature configuration it validated', async () => {
+    const run = await meshproof(['plan']);
+    expect(run.exitCode, run.all).toBe(0);
+    expect(run.stdout).toContain('Feature configurations');
+    expect(run.stdout).toMatch(/- fault-delay: VirtualService bookinfo\/reviews \(fixtures\/features\/04-request-routing\.yaml\), VirtualService bookinfo\/ratings/);
+  });
+
+  it('refuses a delay written without a unit, naming the file, the object and the field', async () => {
+    const fixtures = brokenCopy('features/02-fault-injection.yaml', (text) => text.replace('fixedDelay: 7s', 'fixedDelay: 7'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode, run.all).toBe(2);
+    expect(run.stderr).toMatch(/meshproof: fixtures\/features\/02-fault-injection\.yaml: VirtualService bookinfo\/ratings: spec\.http\.1\.fault\.delay\.fixedDelay: must be string/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('refuses a feature file that is not YAML', async () => {
+    const fixtures = brokenCopy('features/07-mtls-strict.yaml', (text) => text.replace('mode: STRICT', 'mode: [STRICT'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode, run.all).toBe(2);
+    expect(run.stderr).toContain('meshproof: fixtures/features/07-mtls-strict.yaml: not valid YAML');
+  });
+
+  it('names a missing feature file instead of printing a stack', async () => {
+    const fixtures = brokenCopy('features/06-mirror-traffic.yaml', (text) => text);
+    rmSync(path.join(fixtures, 'features', '06-mirror-traffic.yaml'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode, run.all).toBe(2);
+    expect(run.stderr).toContain('meshproof: fixtures/features/06-mirror-traffic.yaml: no such file');
+    expect(run.stderr).not.toMatch(/ENOENT|^\s+at /m);
   });
 });
 

@@ -29,7 +29,7 @@ describe('the recording format', () => {
 
   it('names the field a malformed recording gets wrong', () => {
     const bad = { ...samples[0]!.recording, format: 'meshproof.recording/v0' } as unknown;
-    expect(() => parseRecording(bad, 'old.json')).toThrow(/old\.json is not a meshproof\.recording\/v1 recording:\n {2}format: /);
+    expect(() => parseRecording(bad, 'old.json')).toThrow(/old\.json is not a meshproof\.recording\/v2 recording meshproof can judge:\n {2}format is "meshproof.recording\/v0"/);
   });
 });
 

@@ -290,7 +290,7 @@ describe('the observability steps against loopback Grafana, Jaeger and Kiali', (
     const [starting] = verdictsOf(await observeKialiStatus(hurried(env, { addonReady: 200 }), 'kiali'));
     expect(starting!.sentence).toMatch(/exception: #1 HTTP 200 Kiali state: unknown in/);
     const [gone] = verdictsOf(await observeKialiStatus(hurried({ ...env, addons: { ...env.addons, kiali: 'http://127.0.0.1:9' } }, { addonReady: 200 }), 'kiali'));
-    expect(gone!.sentence).toMatch(/exception: #1 error connect ECONNREFUSED 127\.0\.0\.1:9 no answer: connect ECONNREFUSED/);
+    expect(gone!.sentence).toMatch(/exception: #1 connection refused \(connect ECONNREFUSED 127\.0\.0\.1:9\) no answer: connect ECONNREFUSED/);
     expectReJudgeable(running);
   });
 
@@ -416,6 +416,6 @@ describe.skipIf(!availability.available)('the Prometheus step against a real Pro
     expect(traffic!.pass).toBe(true);
     expect(queries.map((v) => v.pass)).toEqual([false, false, false, false]);
     expect(queries[2]!.sentence).not.toMatch(/no 5xx at any/);
-    expect(queries[3]!.sentence).toMatch(/^sum\(rate\(istio_tcp_sent_bytes_total\[5m\]\)\) by \(destination_service\) runs \(status 200\): 0 of 1 requests; 1 exception: #1 error connect ECONNREFUSED/);
+    expect(queries[3]!.sentence).toMatch(/^sum\(rate\(istio_tcp_sent_bytes_total\[5m\]\)\) by \(destination_service\) runs \(status 200\): 0 of 1 requests; 1 exception: #1 connection refused \(connect ECONNREFUSED/);
   });
 });

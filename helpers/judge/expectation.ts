@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { matchesEverything, requestMatcherSchema } from './matchers.ts';
+
+/**
+ * What a batch of observations is judged against, as data: written into every recording so that the verdict
+ * can be made again offline. The schema says what is well-formed; `expectationProblems` says what makes sense
+ * (weights that sum to 100, a latency bound, bounds in order), so a recording that could only crash a judge or
+ * prove nothing is called invalid, not failed.
+ */
+
+const description = z.string().describe('what is expected, in the words of the lab');
+
+const counterRef = z
+  .strictObject({
+    metric: z.string().describe('the name of a metricObservation'),
+    group: z.record(z.string(), z.string()).optional().describe('only the increase of this group (labels of selector.by)'),
+  })
+  .describe("One counter's increase during the batch");
+
+export const expectationSchema = z.discriminatedUnion('judge', [
+  z
+    .strictObject({
+      judge: z.literal('weighted-split'),
+      description,
+      weights: z.record(z.string(), z.number().min(0).max(100)).describe('percent of traffic per class; sums to 100'),
+      alpha: z.number().gt(0).lt(0.5),
+      minShiftPoints: z.number().gt(0).lt(100).optional(),
+      power: z.number().gt(0).lt(1).optional(),
+    })
+    .describe('The classified requests follow these weights (sequential exact tests)'),
+  z
+    .strictObject({
+      judge: z.literal('all-match'),
+      description,
+      matcher: requestMatcherSchema,
+      alpha: z.number().gt(0).lt(0.5).optional().describe('the false-pass risk the sample size was planned for'),
+    })
+    .describe('Every request matches (deterministic behaviour)'),
+  z
+    .strictObject({
+      judge: z.literal('rate'),
+      description,
+      matcher: requestMatcherSchema,
+      expectedRate: z.number().min(0).max(1),
+      alpha: z.number().gt(0).lt(0.5),
+    })
+    .describe('About this share of requests match (exact binomial test)'),
+  z
+    .strictObject({
+      judge: z.literal('latency'),
+      description,
+      matcher: requestMatcherSchema.optional(),
+      atLeastMs: z.number().min(0).optional(),
+      atMostMs: z.number().min(0).optional(),
+      quantile: z.number().gt(0).max(1).optional(),
+    })
+    .describe('Every matching request took at least atLeastMs; the quantile is at most atMostMs'),
+  z
+    .strictObject({
+      judge: z.literal('metric-increase'),
+      description,
+      metric: z.string().describe('the name of a metricObservation'),
+      group: z.record(z.string(), z.string()).optional().describe('only the increase of this group (labels of selector.by)'),
+      atLeast: z.number().min(0),
+      atMost: z.number().min(0).optional(),
+    })
+    .describe('A Prometheus counter rose by at least (and at most) this much during the batch'),
+  z
+    .strictObject({
+      judge: z.literal('counter-ratio'),
+      description,
+      numerator: counterRef,
+      denominator: counterRef,
+      atLeast: z.number().min(0).describe('the smallest ratio numerator/denominator that passes'),
+      atMost: z.number().min(0).describe('the largest ratio that passes'),
+      minDenominator: z.number().int().min(1).describe('the denominator must have risen at least this much'),
+    })
+    .describe('Two counters rose in a fixed ratio during the batch (e.g. attempts per request: 1 + retries)'),
+]);
+
+export type Expectation = z.infer<typeof expectationSchema>;
+export type JudgeKind = Expectation['judge'];
+export const judgeKinds = expectationSchema.options.map((o) => o.shape.judge.value) as JudgeKind[];
+
+/** Metric observations an expectation reads, by name (to check they were recorded). */
+export function metricsRead(expectation: Expectation): string[] {
+  if (expectation.judge === 'metric-increase') return [expectation.metric];
+  if (expectation.judge === 'counter-ratio') return [expectation.numerator.metric, expectation.denominator.metric];
+  return [];
+}
+
+/**
+ * Why an expectation cannot be judged as written: empty when it can. Weights must name classes and sum to 100,
+ * a latency check needs a bound, lower bounds may not exceed upper ones, and a matcher must select something.
+ */
+export function expectationProblems(expectation: Expectation): string[] {
+  const problems: string[] = [];
+  switch (expectation.judge) {
+    case 'weighted-split': {
+      const weights = Object.values(expectation.weights);
+      const sum = weights.reduce((a, b) => a + b, 0);
+      if (weights.length === 0) problems.push('expectation.weights: names no class');
+      else if (Math.abs(sum - 100) > 1e-9) problems.push(`expectation.weights: sum to ${+sum.toFixed(6)}, not 100`);
+      break;
+    }
+    case 'all-match':
+    case 'rate':
+      if (matchesEverything(expectation.matcher)) problems.push('expectation.matcher: is empty, so every request would match');
+      break;
+    case 'latency':
+      if (expectation.atLeastMs === undefined && expectation.atMostMs === undefined) problems.push('expectation: a latency check needs atLeastMs, atMostMs or both');
+      if (expectation.atLeastMs !== undefined && expectation.atMostMs !== undefined && expectation.atLeastMs > expectation.atMostMs) {
+        problems.push(`expectation: atLeastMs ${expectation.atLeastMs} is above atMostMs ${expectation.atMostMs}`);
+      }
+      break;
+    case 'metric-increase':
+      if (expectation.atMost !== undefined && expectation.atLeast > expectation.atMost) problems.push(`expectation: atLeast ${expectation.atLeast} is above atMost ${expectation.atMost}`);
+      break;
+    case 'counter-ratio':
+      if (expectation.atLeast > expectation.atMost) problems.push(`expectation: atLeast ${expectation.atLeast} is above atMost ${expectation.atMost}`);
+      break;
+  }
+  return problems;
+}
