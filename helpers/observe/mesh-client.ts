@@ -20,10 +20,12 @@
  *     header's value. `%time{format}` (8.16.0) is not used: the local curl may be older.
  *   - exit code 56 is CURLE_RECV_ERROR, "Failure in receiving network data": what a plaintext client gets
  *     when a STRICT-mTLS sidecar resets it, with http_code 000 (istio.io authn-policy task).
+ *   - `-o <file>` per URL writes each transfer's body to its own file; the script then prints the start of
+ *     each (busybox `head -c` and `tr` in the Alpine image), so an Envoy local reply's text reaches the record.
  */
 import { z } from 'zod';
 import { MeshproofError } from '../errors.ts';
-import type { RequestRecord } from './records.ts';
+import { keptBody, keptBodyLength, type RequestRecord } from './records.ts';
 import type { ClusterRunner } from '../provision/runner.ts';
 
 export interface CurlBatchOptions {
@@ -37,6 +39,8 @@ export interface CurlBatchOptions {
   headers?: Record<string, string>;
   /** Response headers to copy into each record (curl's `%header{name}`). */
   keepHeaders?: string[];
+  /** Reads a class from the start of the body (e.g. the reviews version from `podname`). */
+  classifyBody?: (status: number, bodyStart: string) => string | undefined;
 }
 
 /** Runs argv in the client pod (kubectl exec … -- argv) and returns what it printed and its exit code. */
@@ -46,13 +50,21 @@ export type PodExec = (argv: string[]) => Promise<{ stdout: string; stderr: stri
 export const maxCurlConcurrency = 300;
 
 // The URL list is built inside the pod, so the exec's own argv (which travels in the API request's URL)
-// stays short whatever the count: `set --` appends `-o /dev/null <url>` count times, then curl runs once.
+// stays short whatever the count: `set --` appends `-o <dir>/<i> <url>` count times, then curl runs once.
 // Everything variable arrives as a positional parameter, never spliced into the script: no quoting bugs.
+// After curl, the start of every non-empty body is printed as `#body<TAB><i><TAB><text>`, one line each.
 const batchScript = [
   'n=$1; u=$2; shift 2',
+  'd=$(mktemp -d) || exit 70',
   'i=0',
-  'while [ "$i" -lt "$n" ]; do set -- "$@" -o /dev/null "$u"; i=$((i + 1)); done',
-  'exec curl "$@"',
+  'while [ "$i" -lt "$n" ]; do set -- "$@" -o "$d/$i" "$u"; i=$((i + 1)); done',
+  'curl "$@"; rc=$?',
+  'for f in "$d"/*; do',
+  '  [ -s "$f" ] || continue',
+  `  printf '#body\\t%s\\t' "\${f##*/}"; head -c ${keptBodyLength} "$f" | tr '\\t\\r\\n' '   '; printf '\\n'`,
+  'done',
+  'rm -rf "$d"',
+  'exit "$rc"',
 ].join('\n');
 
 /**
@@ -105,7 +117,10 @@ export interface ParseCurlBatchOptions {
   count?: number;
   /** Why lines may be missing (the exec's exit code and stderr), for those records' error. */
   missingReason?: string;
+  classifyBody?: CurlBatchOptions['classifyBody'];
 }
+
+const bodyLinePrefix = '#body\t';
 
 /**
  * One RequestRecord per write-out line, in URL order. curl reports no start time per transfer, so every
@@ -119,8 +134,14 @@ export function parseCurlBatch(
 ): RequestRecord[] {
   const keep = normaliseHeaderNames(options.keepHeaders);
   const byIndex = new Map<number, RequestRecord>();
+  const bodies = new Map<number, string>();
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
+    if (line.startsWith(bodyLinePrefix)) {
+      const [index = '', ...text] = line.slice(bodyLinePrefix.length).split('\t');
+      bodies.set(Number(index), text.join(' '));
+      continue;
+    }
     const [json = '', ...values] = line.split('\t');
     let parsed: z.infer<typeof writeOutLine>;
     try {
@@ -150,11 +171,22 @@ export function parseCurlBatch(
       });
     }
     if (parsed.exitcode !== 0) {
+      record.curlExitCode = parsed.exitcode;
       record.error = `curl exit code ${parsed.exitcode}: ${parsed.errormsg ?? 'no message'}`;
     } else if (parsed.http_code === 0) {
       record.error = 'curl reported no HTTP response';
     }
     byIndex.set(parsed.urlnum, record);
+  }
+  for (const [index, record] of byIndex) {
+    const body = bodies.get(index);
+    if (body === undefined) continue;
+    const start = keptBody(body);
+    if (record.status < 200 || record.status >= 300) record.body = start;
+    if (options.classifyBody) {
+      const classification = options.classifyBody(record.status, start);
+      if (classification !== undefined) record.classification = classification;
+    }
   }
   const count = options.count ?? (byIndex.size ? Math.max(...byIndex.keys()) + 1 : 0);
   const records: RequestRecord[] = [];
@@ -192,6 +224,7 @@ export async function sendFromPod(exec: PodExec, options: CurlBatchOptions): Pro
     keepHeaders: options.keepHeaders,
     count: options.count,
     missingReason,
+    classifyBody: options.classifyBody,
   });
 }
 

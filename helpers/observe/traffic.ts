@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { MeshproofError } from '../errors.ts';
 import { errorText, formatDuration } from '../gate/poll.ts';
-import type { RequestRecord } from './records.ts';
+import { keptBody, type RequestRecord } from './records.ts';
 
 /** What a classifier gets: the complete response. */
 export interface ClassifiableResponse {
@@ -152,10 +152,13 @@ async function sendOne(batch: Batch, record: RequestRecord): Promise<void> {
       }
     }
     // The latency ends when the body was read: a response that stalls mid-body is not a fast response.
+    // A non-2xx body is kept in part: an Envoy local reply says there why it answered.
+    const keepBody = record.status < 200 || record.status >= 300;
     let body = '';
-    if (options.classify) body = await response.body.text();
+    if (options.classify || keepBody) body = await response.body.text();
     else await drain(response.body); // read to the end, so the connection goes back to the pool
     record.latencyMs = performance.now() - started;
+    if (keepBody && body) record.body = keptBody(body);
     if (options.classify) {
       try {
         const classification = options.classify({ status: record.status, headers: responseHeaders, body });

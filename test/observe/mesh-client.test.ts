@@ -45,7 +45,7 @@ describe('buildCurlBatch', () => {
       keepHeaders: ['X-Envoy-Upstream-Service-Time'],
     });
     expect(argv.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(argv[2]).toContain('exec curl "$@"');
+    expect(argv[2]).toContain('curl "$@"; rc=$?');
     expect(argv.slice(3, 6)).toEqual(['meshproof-batch', '50', 'http://productpage:9080/productpage']);
     const curl = argv.slice(6);
     expect(curl).toEqual(expect.arrayContaining(['--parallel', '--parallel-immediate', '--no-progress-meter', '--globoff']));
@@ -89,9 +89,24 @@ describe('parseCurlBatch', () => {
         latencyMs: 2,
         status: 0,
         headers: {},
+        curlExitCode: 56,
         error: 'curl exit code 56: Recv failure: Connection reset by peer',
       },
     ]);
+  });
+
+  it('keeps the start of a body that is not 2xx, and classifies bodies when asked', () => {
+    const stdout = [
+      line({ urlnum: 0, http_code: 503 }),
+      line({ urlnum: 1, http_code: 200 }),
+      '#body\t0\tupstream connect error or disconnect/reset before headers. reset reason: overflow',
+      '#body\t1\t{"id": "0","podname": "reviews-v2-6f9b8d5c4-x2x7k"',
+    ].join('\n');
+    const records = parseCurlBatch(stdout, 0, { classifyBody: (status, body) => (status === 200 ? /"podname": "(reviews-v\d)-/.exec(body)?.[1] : undefined) });
+    expect(records[0]).toMatchObject({ status: 503, body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' });
+    expect(records[0]!.classification).toBeUndefined();
+    expect(records[1]).toMatchObject({ status: 200, classification: 'reviews-v2' });
+    expect(records[1]!.body).toBeUndefined();
   });
 
   it('keeps a tab inside the last header value, and records transfers curl never reported', () => {
@@ -155,7 +170,7 @@ describe.skipIf(!localCurl)(`the batch run by the local curl (${localCurl ?? 'mi
   });
   afterAll(() => double.stop());
   beforeEach(() => {
-    double.setOptions({ latencyMs: 0, plaintextRejected: false });
+    double.setOptions({ latencyMs: 0, plaintextRejected: false, errorRate: 0 });
     double.resetStats();
     execs = 0;
   });
@@ -188,9 +203,27 @@ describe.skipIf(!localCurl)(`the batch run by the local curl (${localCurl ?? 'mi
     for (const record of records) {
       expect(record).toMatchObject({
         status: 0,
+        curlExitCode: 56,
         error: expect.stringMatching(/^curl exit code 56: Recv failure: Connection reset by peer/),
       });
     }
+  });
+
+  it('brings back the start of each non-2xx body, one line however it was written', async () => {
+    double.setOptions({ errorRate: 1 });
+    const records = await batch({ count: 5, concurrency: 5 });
+    double.setOptions({ errorRate: 0 });
+    for (const record of records) expect(record).toMatchObject({ status: 500, body: 'fault filter abort' });
+    const served = await batch({ count: 2, concurrency: 2, classifyBody: (_status, body) => (body.startsWith('<!doctype html>') ? 'a page' : undefined) });
+    for (const record of served) expect(record).toMatchObject({ status: 200, classification: 'a page' });
+    expect(served[0]!.body).toBeUndefined();
+  });
+
+  it('reports a name that does not resolve as curl exit code 6, and a closed port as 7', async () => {
+    const unresolved = await batch({ url: 'http://productpage.meshproof-nowhere.invalid:9080/productpage', count: 2, concurrency: 2 });
+    for (const record of unresolved) expect(record).toMatchObject({ status: 0, curlExitCode: 6 });
+    const refused = await batch({ url: 'http://127.0.0.1:9/productpage', count: 2, concurrency: 2 });
+    for (const record of refused) expect(record).toMatchObject({ status: 0, curlExitCode: 7 });
   });
 
   it('reports a transfer over its time as curl exit code 28', async () => {

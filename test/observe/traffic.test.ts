@@ -49,6 +49,15 @@ describe('sendTraffic', () => {
     expect(stats.maxInFlight).toBe(6); // reached, and never exceeded
   });
 
+  it('keeps the start of a non-2xx body, where an Envoy local reply says why, and no 2xx body', async () => {
+    double.setOptions({ maxInFlight: 1, latencyMs: 30 });
+    const records = await send({ count: 8, concurrency: 4 });
+    const refused = records.filter((r) => r.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const r of refused) expect(r.body).toBe('upstream connect error or disconnect/reset before headers. reset reason: overflow');
+    for (const r of records.filter((x) => x.status === 200)) expect(r.body).toBeUndefined();
+  });
+
   it('reuses keep-alive connections: 200 requests over at most `concurrency` connections', async () => {
     const records = await send({ count: 200, concurrency: 4 });
     expect(records.filter((r) => r.status === 200)).toHaveLength(200);
