@@ -9,7 +9,7 @@ import { provisionStack, resumeTrafficGenerator } from './helpers/provision/prov
 import type { ToolRunner } from './helpers/provision/runner.ts';
 import type { MeshproofRun } from './helpers/suite/run.ts';
 import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
-import { writeSummary } from './helpers/report/summary.ts';
+import { newRunId, writeSummary } from './helpers/report/summary.ts';
 import { writeAllureEnvironment } from './helpers/report/allure-report.ts';
 import { meshproofVersion } from './helpers/config/version.ts';
 
@@ -21,6 +21,8 @@ import { meshproofVersion } from './helpers/config/version.ts';
  */
 export default async function setup(project: TestProject) {
   const config = await exitOnUserError(() => loadConfig());
+  // The summary at the end reads only recordings this run made: a kept reports folder holds earlier runs' too.
+  const runId = newRunId();
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
   let runner: ToolRunner | undefined;
@@ -38,12 +40,12 @@ export default async function setup(project: TestProject) {
   mkdirSync(config.reportsDir, { recursive: true });
   writeFileSync(path.join(config.reportsDir, 'setup-phases.json'), `${JSON.stringify(phases.phases, null, 2)}\n`);
   const { close: _close, ...mesh } = provisioned;
-  const run: MeshproofRun = { config, access, mesh, tools: runner!.binaries, setupPhases: phases.phases };
+  const run: MeshproofRun = { runId, config, access, mesh, tools: runner!.binaries, setupPhases: phases.phases };
   project.provide('meshproof', run);
 
   return async () => {
     await provisioned.close();
-    const summary = writeSummary(config, { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion });
+    const summary = writeSummary(config, runId, { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion });
     writeAllureEnvironment(path.join(config.reportsDir, 'allure-results'), {
       Istio: mesh.istioVersion,
       Kubernetes: mesh.kubernetesVersion,

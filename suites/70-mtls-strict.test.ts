@@ -1,13 +1,16 @@
 import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
-import { observeStrictMtls, provePlaintextRefused } from '../helpers/suite/steps.ts';
+import { provePlaintextRefused } from '../helpers/suite/live.ts';
+import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../helpers/suite/steps/mtls.ts';
 
 /** STRICT mutual TLS in the bookinfo namespace (the lab's istio-features/07-mtls-strict.yaml). */
 const strict = featureTest({
   feature: 'mtls-strict',
-  // A PeerAuthentication has no route to probe: its own effect, plaintext refused, can only come from it.
-  awaitLive: ({ env }) => provePlaintextRefused(env, 'STRICT mTLS in bookinfo'),
+  // A PeerAuthentication has no route to probe: its own effect, plaintext refused by every server sidecar.
+  proveLive: ({ env }) => provePlaintextRefused(env, 'STRICT mTLS in bookinfo'),
+  // The same client and URL served in plaintext just before STRICT, and again once the baseline is back.
+  controls: { before: observePlaintextServedBefore, after: observePlaintextServedAfter },
 });
 
 strict('plaintext from outside the mesh is refused, mesh traffic is served over mutual TLS', async ({ run, env }) => {
-  await mustPass(run, await observeStrictMtls(env, 'mtls-strict'));
+  await mustPass(run, await observeStrictMtls(env));
 });

@@ -36,8 +36,8 @@ export function prepareFeatureConfig(files: string[], applyId: string = newApply
   return { applyId, objects, yaml: toYamlStream(objects) };
 }
 
-export async function applyFeatureConfig(runner: ClusterRunner, config: MeshproofConfig, files: string[]): Promise<AppliedConfig> {
-  const prepared = prepareFeatureConfig(files);
+/** Applies a prepared configuration (prepareFeatureConfig) with server-side apply. */
+export async function applyFeatureConfig(runner: ClusterRunner, config: MeshproofConfig, prepared: AppliedConfig): Promise<AppliedConfig> {
   await runOrFail(runner, 'kubectl', applyArgs, { input: prepared.yaml, timeoutMs: config.timeouts.apply });
   return prepared;
 }

@@ -89,6 +89,15 @@ const istioDurationFields = new Set([
   'time',
 ]);
 const goDuration = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
+const durationUnitsMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
+
+/** An Istio duration ("7s", "3m", "1m30s", "500ms") in milliseconds; anything else throws. */
+export function istioDurationMs(text: string): number {
+  if (!goDuration.test(text)) throw new MeshproofError(`"${text}" is not a duration such as 500ms, 3s or 1m`, undefined, 2);
+  let total = 0;
+  for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) total += Number(value) * durationUnitsMs[unit!]!;
+  return total;
+}
 
 function checkIstioDurations(value: unknown, at: string[], problems: string[]): void {
   if (Array.isArray(value)) value.forEach((item, i) => checkIstioDurations(item, [...at, String(i)], problems));

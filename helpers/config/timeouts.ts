@@ -39,6 +39,10 @@ export const defaultTimeouts = {
   cleanup: 300_000,
   /** A generic poll interval for the provisioning waits. */
   poll: 2_000,
+  /** Between two requests while an ejected endpoint is awaited back (outlier detection). */
+  ejectionPoll: 2_000,
+  /** How long past its ejection time (and one interval) an ejected endpoint may take to serve again. */
+  ejectionGrace: 30_000,
 } as const;
 
 export type TimeoutName = keyof typeof defaultTimeouts;

@@ -35,6 +35,11 @@ export function probeUserAgent(applyId: string, host: string): string {
   return `meshproof-probe/${applyId}/${host}`;
 }
 
+/** The name of an apply's probe route: Istio gives the Envoy route the same name, so a proxy's dump shows it. */
+export function liveProbeRouteName(applyId: string): string {
+  return `meshproof-live-probe-${applyId}`;
+}
+
 interface HttpRoute {
   match?: unknown[];
   route?: { destination: { host: string } }[];
@@ -50,7 +55,7 @@ export function withLiveProbe(virtualService: KubeObject, applyId: string): Kube
   const copy = structuredClone(virtualService) as KubeObject & { spec: { hosts: string[]; http?: HttpRoute[] } };
   const host = copy.spec.hosts[0]!;
   const probe: HttpRoute = {
-    name: `meshproof-live-probe-${applyId}`,
+    name: liveProbeRouteName(applyId),
     match: [{ headers: { 'user-agent': { exact: probeUserAgent(applyId, host) } } }],
     fault: { abort: { httpStatus: liveProbeStatus, percentage: { value: 100 } } },
     route: [{ destination: { host } }],

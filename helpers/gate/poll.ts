@@ -42,7 +42,8 @@ export async function pollUntil<T>(
   probe: (signal: AbortSignal) => Promise<ProbeResult<T>>,
 ): Promise<T> {
   const needed = options.consecutiveSuccesses ?? 1;
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  // AbortSignal.timeout takes whole milliseconds only.
+  const deadline = AbortSignal.timeout(Math.max(0, Math.ceil(options.timeoutMs)));
   const signal = options.signal ? AbortSignal.any([deadline, options.signal]) : deadline;
   let streak = 0;
   let probes = 0;

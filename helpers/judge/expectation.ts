@@ -76,6 +76,20 @@ export const expectationSchema = z.discriminatedUnion('judge', [
       minDenominator: z.number().int().min(1).describe('the denominator must have risen at least this much'),
     })
     .describe('Two counters rose in a fixed ratio during the batch (e.g. attempts per request: 1 + retries)'),
+  z
+    .strictObject({
+      judge: z.literal('ejection'),
+      description,
+      trigger: requestMatcherSchema.describe('the first request: it fails and must eject the endpoint'),
+      refused: requestMatcherSchema.describe("a request refused by the client's sidecar during the ejection"),
+      served: requestMatcherSchema.describe('a request the endpoint serves'),
+      ejectionMs: z.number().gt(0).describe("the DestinationRule's baseEjectionTime"),
+      intervalMs: z.number().gt(0).describe('its outlier-detection interval: the endpoint is released on this timer'),
+      reactionMs: z.number().min(0).describe('after the 5xx, requests may still be served for this long (Envoy ejects on its main thread)'),
+      toleranceMs: z.number().min(0).describe("either answer is accepted this close to the ejection's edges"),
+      minRefused: z.number().int().min(1),
+    })
+    .describe('One 5xx ejects the endpoint: refused during the ejection time, served after it'),
 ]);
 
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -118,6 +132,12 @@ export function expectationProblems(expectation: Expectation): string[] {
       break;
     case 'counter-ratio':
       if (expectation.atLeast > expectation.atMost) problems.push(`expectation: atLeast ${expectation.atLeast} is above atMost ${expectation.atMost}`);
+      break;
+    case 'ejection':
+      for (const name of ['trigger', 'refused', 'served'] as const) {
+        if (matchesEverything(expectation[name])) problems.push(`expectation.${name}: is empty, so every request would match`);
+      }
+      if (expectation.toleranceMs * 2 >= expectation.ejectionMs) problems.push(`expectation: toleranceMs ${expectation.toleranceMs} leaves no ejection time to judge`);
       break;
   }
   return problems;

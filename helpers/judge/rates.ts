@@ -6,7 +6,7 @@
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
 import { describeOutcome } from './outcomes.ts';
-import { binomialPmf, exactBinomialTest, formatP, formatPercent } from './statistics.ts';
+import { binomialPmf, exactBinomialTest, formatP, formatPercent, pIs } from './statistics.ts';
 
 /**
  * One record in a sentence: "#4 HTTP 200 reviews-v1 in 12 ms", "#9 HTTP 503 UO in 2 ms", "#2 the name did not
@@ -168,9 +168,9 @@ export function judgeRate(
   const pass = test.pValue >= alpha;
   const observed = `${description}: ${formatPercent(test.estimate)} (95 % CI ${formatPercent(test.ci[0], false)}–${formatPercent(test.ci[1])}) of ${n}, expected ${expected}`;
   const sentence = pass
-    ? `${observed}; p = ${formatP(test.pValue)} ≥ α = ${formatP(alpha)}: consistent with ${expected} ` +
+    ? `${observed}; ${pIs(test.pValue)} ≥ α = ${formatP(alpha)}: consistent with ${expected} ` +
       `(a ${minShiftPoints}-point shift would have been detected with power ${power >= 0.9995 ? '≥ 0.999' : power.toFixed(3)})`
-    : `${observed}; p = ${formatP(test.pValue)} < α = ${formatP(alpha)}: the rate differs`;
+    : `${observed}; ${pIs(test.pValue)} < α = ${formatP(alpha)}: the rate differs`;
   return {
     pass,
     judge: 'rate',
@@ -213,7 +213,7 @@ export function judgeLatency(records: readonly RequestRecord[], expectation: Lat
     throw new RangeError('judgeLatency needs atLeastMs, atMostMs or both');
   }
   const description = expectation.description ?? 'latency';
-  const qName = q === 0.5 ? 'median' : `p${Math.round(q * 100)}`;
+  const qName = q === 0.5 ? 'median' : q === 1 ? 'max' : `p${Math.round(q * 100)}`;
   const errored: number[] = [];
   records.forEach((r, i) => {
     if (r.error || r.status === 0) errored.push(i);
@@ -257,7 +257,7 @@ export function judgeLatency(records: readonly RequestRecord[], expectation: Lat
   }
   const observed =
     `${description}: ${n} requests took min ${formatDuration(min)}, median ${formatDuration(median)}, ` +
-    `${q === 0.5 ? '' : `${qName} ${formatDuration(atQ)}, `}max ${formatDuration(max)}; expected ${wanted.join(' and ')}`;
+    `${q === 0.5 || q === 1 ? '' : `${qName} ${formatDuration(atQ)}, `}max ${formatDuration(max)}; expected ${wanted.join(' and ')}`;
   return {
     pass: problems.length === 0,
     judge: 'latency',

@@ -4,6 +4,7 @@ import type { Expectation } from './expectation.ts';
 import { describeMatcher, matcherPredicate } from './matchers.ts';
 import { judgeAllMatch, judgeLatency, judgeRate } from './rates.ts';
 import { judgeSplit } from './split.ts';
+import { judgeEjection } from './ejection.ts';
 import type { Verdict } from './verdict.ts';
 
 /**
@@ -42,6 +43,8 @@ export function judgeExpectation(expectation: Expectation, requests: readonly Re
       return judgeMetricIncrease(expectation, metrics);
     case 'counter-ratio':
       return judgeCounterRatio(expectation, metrics);
+    case 'ejection':
+      return judgeEjection(expectation, requests);
   }
 }
 

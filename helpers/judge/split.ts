@@ -45,7 +45,7 @@
  */
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
-import { binomialPmf, clopperPearson, formatP, formatPercent } from './statistics.ts';
+import { binomialPmf, clopperPearson, formatP, formatPercent, pIs } from './statistics.ts';
 
 export interface SplitExpectation {
   /** Percent of traffic per class, e.g. {"reviews-v1": 80, "reviews-v2": 10, "reviews-v3": 10}; sums to 100. */
@@ -603,17 +603,17 @@ export function judgeSplit(
     const at = `look ${lookIndex + 1} of ${K}`;
     if (rejecting.length > 0) {
       decision = 'fail';
-      tail = `p = ${formatP(p)} < α = ${formatP(alpha)}: the split differs (${rejecting.join(', ')}; ${at})`;
+      tail = `${pIs(p)} < α = ${formatP(alpha)}: the split differs (${rejecting.join(', ')}; ${at})`;
     } else if (allAccept || lookIndex === K - 1) {
       decision = 'pass';
-      tail = `p = ${formatP(p)} ≥ α = ${formatP(alpha)}: consistent with ${label} (${shiftPhrase}; ${at})`;
+      tail = `${pIs(p)} ≥ α = ${formatP(alpha)}: consistent with ${label} (${shiftPhrase}; ${at})`;
     } else if (options.final) {
       decision = 'fail';
-      tail = `p = ${formatP(p)} at ${at}, not yet decisive, and only ${records.length} of the planned ${plan.maxRequests} requests arrived: not shown to be ${label}`;
+      tail = `${pIs(p)} at ${at}, not yet decisive, and only ${records.length} of the planned ${plan.maxRequests} requests arrived: not shown to be ${label}`;
     } else {
       decision = 'continue';
       tail =
-        `p = ${formatP(p)} at ${at}: not yet decisive (failing this early needs p ≤ ${formatP(failThreshold)}, α = ` +
+        `${pIs(p)} at ${at}: not yet decisive (failing this early needs p ≤ ${formatP(failThreshold)}, α = ` +
         `${formatP(alpha)} at the last look; passing early needs every share near its weight), continue to ` +
         `${plan.looks[lookIndex + 1]} requests`;
     }

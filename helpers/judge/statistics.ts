@@ -287,6 +287,12 @@ export function formatP(p: number): string {
   return `${mantissa.replace(/\.0$/, '')}e${exponent.replace('+', '')}`;
 }
 
+/** "p = 0.49", or "p < 1e-15" below what the arithmetic can say. */
+export function pIs(p: number): string {
+  const text = formatP(p);
+  return text.startsWith('<') ? `p ${text}` : `p = ${text}`;
+}
+
 /** A proportion as a percentage with one decimal, "71.2 %"; `unit: false` leaves the " %" off. */
 export function formatPercent(share: number, unit = true): string {
   const text = (share * 100).toFixed(1);

@@ -111,6 +111,16 @@ export function readReviewsJson(body: string): ReviewsReading {
   return { ...combine(podname, undefined, 'the ratings are mixed'), class: REVIEWS_CONFLICT };
 }
 
+/**
+ * The reviews version from the start of a reviews body only (an in-mesh batch keeps the first characters):
+ * LibertyRestEndpoint.java writes `{"id": "0","podname": "reviews-v2-…` first, and the pod name starts with the
+ * Deployment's name.
+ */
+export function reviewsVersionFromStart(status: number, bodyStart: string): ReviewsVersionClass | undefined {
+  if (status !== 200) return undefined;
+  return /"podname"\s*:\s*"(reviews-v\d+)-/.exec(bodyStart)?.[1] as ReviewsVersionClass | undefined;
+}
+
 /** The classifier for `/api/v1/products/0/reviews`: "reviews-v2", "ratings-unavailable", … */
 export function reviewsVersionFromJson(body: string): ReviewsClass {
   return readReviewsJson(body).class;

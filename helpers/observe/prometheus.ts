@@ -63,10 +63,12 @@ const envelope = z.object({
 // ---------------------------------------------------------------------------------------------------------
 // Query building
 
-/** Exact label matches on one metric, optionally summed by some labels. */
+/** Exact label matches on one metric (and regular-expression ones), optionally summed by some labels. */
 export interface MetricSelector {
   metric: string;
   labels?: Labels;
+  /** Labels matched with =~ (RE2, anchored by Prometheus), e.g. response_flags "DI(,.*)?" for "DI" and "DI,FI". */
+  labelsMatching?: Labels;
   by?: string[];
 }
 
@@ -74,9 +76,12 @@ const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** `metric{a="x",b="y"}`: the raw series, no aggregation. */
-export function seriesSelector({ metric, labels = {} }: MetricSelector): string {
+export function seriesSelector({ metric, labels = {}, labelsMatching = {} }: MetricSelector): string {
   if (!metricName.test(metric)) throw new MeshproofError(`invalid Prometheus metric name ${JSON.stringify(metric)}`);
-  const matchers = Object.entries(labels).map(([name, v]) => `${checkLabel(name)}="${escapeValue(v)}"`);
+  const matchers = [
+    ...Object.entries(labels).map(([name, v]) => `${checkLabel(name)}="${escapeValue(v)}"`),
+    ...Object.entries(labelsMatching).map(([name, v]) => `${checkLabel(name)}=~"${escapeValue(v)}"`),
+  ];
   return matchers.length ? `${metric}{${matchers.join(',')}}` : metric;
 }
 

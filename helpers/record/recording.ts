@@ -32,6 +32,7 @@ const labelsSchema = z.record(z.string(), z.string());
 const selectorSchema = z.strictObject({
   metric: z.string(),
   labels: labelsSchema.optional(),
+  labelsMatching: labelsSchema.optional().describe('labels matched with =~'),
   by: z.array(z.string()).optional(),
 });
 const snapshotSchema = z

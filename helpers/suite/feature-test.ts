@@ -1,33 +1,38 @@
 import * as allure from 'allure-js-commons';
-import { expect, inject, test as base } from 'vitest';
-import { applyFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
+import { inject, test as base } from 'vitest';
+import { applyFeatureConfig, prepareFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
 import { featureCatalog, featureFixtures, type FeatureName } from '../config/features.ts';
 import { featureSkipReason } from '../config/suites.ts';
-import type { Verdict } from '../judge/verdict.ts';
+import { meshproofVersion } from '../config/version.ts';
+import { formatDuration } from '../gate/poll.ts';
+import { kubectlExecArgv, podExec } from '../observe/mesh-client.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
-import { ToolRunner, type ClusterRunner } from '../provision/runner.ts';
+import { runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';
 import { keepRecording } from '../report/evidence.ts';
 import { collectFailureBundle, writeFailureBundle } from '../report/failure-bundle.ts';
+import { proveInEveryProxy, proveLiveViaIngress } from './live.ts';
 import type { MeshproofRun } from './run.ts';
-import { meshproofVersion } from '../config/version.ts';
-import { bookinfoMeshUrls, endUserHeader, proveLiveViaIngress, type Observed, type StepEnv } from './steps.ts';
-import { podExec } from '../observe/mesh-client.ts';
+import { bookinfoMeshUrls, endUserHeader, type Observed, type StepEnv } from './step-env.ts';
 
 /**
- * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves and the fixture files it
- * applies. The mechanics live here, once: skipping with the configured reason, the Allure labels, applying the
- * fixture with its probe route, the config-live gate, restoring the baseline afterwards (also when the test
- * fails), and keeping every recording as evidence.
+ * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves, how its configuration
+ * is proven on the data path, and the controls around it. The mechanics live here, once: skipping with the
+ * configured reason, the Allure labels, the control before the apply, applying the fixture with its probe
+ * route, proving it in every enforcing proxy and on the data path, restoring the baseline afterwards (whenever
+ * anything may have been applied, also when the apply itself failed part-way or the test failed), the control
+ * after the restore, and keeping every recording as evidence.
  */
 export interface FeatureDeclaration {
-  /** The feature proved; the lab's files it applies come from featureFixtures (helpers/config/features.ts). */
+  /** The feature proved; the files it applies come from the catalogue (helpers/config/features.ts). */
   feature: FeatureName;
   /**
-   * Proves the applied configuration is the one serving. The default sends the config-live probe through the
-   * gateway, which needs a VirtualService among the files; a feature configured otherwise (a DestinationRule,
-   * a PeerAuthentication) declares its own proof.
+   * Proves on the data path that the applied configuration is the one serving. The default sends the
+   * config-live probe through the gateway, which needs a reviews VirtualService among the files; a feature
+   * configured otherwise (a DestinationRule, a PeerAuthentication) declares its own proof.
    */
-  awaitLive?: (context: { env: StepEnv; runner: ClusterRunner; applied: AppliedConfig }) => Promise<void>;
+  proveLive?: (context: { env: StepEnv; applied: AppliedConfig }) => Promise<void>;
+  /** Controls: observations of the baseline right before the apply and right after the restore. */
+  controls?: { before?: (env: StepEnv) => Promise<Observed>; after?: (env: StepEnv) => Promise<Observed> };
 }
 
 export interface FeatureFixtures {
@@ -38,50 +43,82 @@ export interface FeatureFixtures {
   applied: AppliedConfig;
 }
 
+/** A verdict that failed: its sentence is the whole message (no matcher diff, no stack for a verdict). */
+export class VerdictFailure extends Error {
+  override readonly name = 'VerdictFailure';
+  constructor(sentences: string[]) {
+    super(sentences.join('\n'));
+    this.stack = `${this.name}: ${this.message}`;
+  }
+}
+
+export function stepEnvOf(run: MeshproofRun, runner: ClusterRunner): StepEnv {
+  const { timeouts } = run.config;
+  return {
+    config: run.config,
+    runId: run.runId,
+    meshClient: podExec(runner, { namespace: 'meshproof', deployment: 'mesh-client', container: 'curl' }, timeouts.trafficBatch),
+    legacyClient: podExec(runner, { namespace: 'meshproof-legacy', deployment: 'legacy-client', container: 'curl' }, timeouts.trafficBatch),
+    meshUrls: bookinfoMeshUrls,
+    asUser: endUserHeader,
+    ingressUrl: run.mesh.ingressUrl,
+    addons: run.mesh.addons,
+    prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: timeouts.request }),
+    versions: { meshproof: meshproofVersion, istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion },
+    proxyAdmin: async ({ namespace, workload }, path) => {
+      const argv = kubectlExecArgv({ namespace, pod: `deploy/${workload}`, container: 'istio-proxy' }, ['pilot-agent', 'request', 'GET', path]);
+      return (await runOrFail(runner, 'kubectl', argv, { timeoutMs: timeouts.request })).stdout;
+    },
+  };
+}
+
 export function featureTest(declaration: FeatureDeclaration) {
   const { feature } = declaration;
   const fixtures = featureFixtures[feature];
-  const awaitLive =
-    declaration.awaitLive ?? (({ env, applied }: { env: StepEnv; applied: AppliedConfig }) => proveLiveViaIngress(env, applied, featureCatalog[feature]));
+  const proveLive = declaration.proveLive ?? (({ env, applied }) => proveLiveViaIngress(env, applied, featureCatalog[feature].description));
   return base.extend<FeatureFixtures>({
     run: async ({}, use) => use(inject('meshproof')),
     runner: async ({ run }, use) => use(new ToolRunner(run.tools, run.access)),
-    env: async ({ run, runner }, use) =>
-      use({
-        meshClient: podExec(runner, { namespace: 'meshproof', deployment: 'mesh-client', container: 'curl' }, run.config.timeouts.trafficBatch),
-        legacyClient: podExec(runner, { namespace: 'meshproof-legacy', deployment: 'legacy-client', container: 'curl' }, run.config.timeouts.trafficBatch),
-        meshUrls: bookinfoMeshUrls,
-        asUser: endUserHeader,
-        config: run.config,
-        ingressUrl: run.mesh.ingressUrl,
-        addons: run.mesh.addons,
-        prometheus: new PrometheusClient({ url: run.mesh.addons.prometheus, requestTimeoutMs: run.config.timeouts.request }),
-        versions: { meshproof: meshproofVersion, istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion },
-      }),
+    env: async ({ run, runner }, use) => use(stepEnvOf(run, runner)),
     // auto: vitest sets fixtures up only for the tests that name them; the feature's configuration must be in
     // place for every test of the suite, whether or not its body mentions `applied`.
     applied: [
       async ({ run, runner, env, skip, task }, use) => {
-        const skipReason = featureSkipReason(run.config, feature);
-        if (skipReason) skip(skipReason);
+        // The labels come first, so that a skipped feature is filed under its feature like the others.
         await allure.epic('Istio conformance');
         await allure.feature(feature);
-        await allure.description(featureCatalog[feature]);
+        await allure.description(featureCatalog[feature].description);
         await allure.parameter('Istio', run.mesh.istioVersion);
         await allure.parameter('Kubernetes', run.mesh.kubernetesVersion);
+        const skipReason = featureSkipReason(run.config, feature);
+        if (skipReason) skip(skipReason);
         if (fixtures.length === 0) {
           // The observability features observe the stack as provisioned: nothing to apply or restore.
           await use({ applyId: '', objects: [], yaml: '' });
           return;
         }
-        const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {
-          const done = await applyFeatureConfig(runner, run.config, fixtures);
-          await allure.attachment('applied configuration', done.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
-          return done;
-        });
+        const controlFailures: string[] = [];
+        if (declaration.controls?.before) {
+          const before = declaration.controls.before;
+          controlFailures.push(...(await allure.step('control: the baseline, before the feature', async () => report(run, await before(env)))));
+        }
+        // Prepared (read and validated) before anything touches the cluster: a broken file changes nothing.
+        const prepared = prepareFeatureConfig(fixtures);
         let failed = false;
         try {
-          await allure.step('prove the new configuration is the one serving', () => awaitLive({ env, runner, applied }));
+          const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {
+            await allure.attachment('applied configuration', prepared.yaml, { contentType: 'text/yaml', fileExtension: 'yaml' });
+            await allure.parameter('apply id', prepared.applyId);
+            return applyFeatureConfig(runner, run.config, prepared);
+          });
+          await allure.step('prove the new configuration is the one serving', async () => {
+            const proven = await proveInEveryProxy(env, applied, featureCatalog[feature].description);
+            for (const { proxy, shows } of proven.proxies) await allure.logStep(`${proxy} has ${shows}`);
+            await allure.logStep(`every enforcing proxy had apply ${applied.applyId} within ${formatDuration(proven.durationMs)}`);
+            const started = Date.now();
+            await proveLive({ env, applied });
+            await allure.logStep(`the data path answered as only apply ${applied.applyId} can, within ${formatDuration(Date.now() - started)}`);
+          });
           await use(applied);
         } catch (error) {
           failed = true;
@@ -90,8 +127,15 @@ export function featureTest(declaration: FeatureDeclaration) {
           // The mesh as it was when the test failed: collected before the baseline is restored. vitest has marked
           // the test failed by the time fixtures are torn down (onTestFailed would run too late, after restore).
           if (failed || task.result?.state === 'fail') await keepFailureBundle(run, runner, feature);
-          await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, applied));
+          // Restored whenever the apply was attempted: a `kubectl apply` that failed part-way may have changed
+          // some objects, and every later suite would otherwise run on a half-applied mesh.
+          await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, prepared));
         }
+        if (declaration.controls?.after) {
+          const after = declaration.controls.after;
+          controlFailures.push(...(await allure.step('control: the baseline, after the feature', async () => report(run, await after(env)))));
+        }
+        if (controlFailures.length > 0) throw new VerdictFailure(controlFailures);
       },
       { auto: true },
     ],
@@ -108,16 +152,27 @@ async function keepFailureBundle(run: MeshproofRun, runner: ClusterRunner, featu
 }
 
 /**
- * Keeps every recording of an observation as evidence and fails the test on the first verdict that fails,
- * with its sentence as the message. All verdicts are reported before any assertion, so a report shows each.
+ * Keeps every recording as evidence, each verdict an Allure step of its own (failed when the verdict fails),
+ * and returns the sentences of the verdicts that failed.
+ */
+async function report(run: MeshproofRun, observed: Observed): Promise<string[]> {
+  const failures: string[] = [];
+  for (const recording of observed.recordings) {
+    const verdict = recording.verdict!;
+    await allure.step(verdict.sentence, async (step) => {
+      await keepRecording(run.config.reportsDir, recording);
+      if (!verdict.pass) step.displayName(`✗ ${verdict.sentence}`);
+    });
+    if (!verdict.pass) failures.push(verdict.sentence);
+  }
+  return failures;
+}
+
+/**
+ * Keeps every recording of an observation as evidence and fails the test when any verdict fails, with the
+ * sentences as the message. All verdicts are reported before the test fails, so a report shows each.
  */
 export async function mustPass(run: MeshproofRun, observed: Observed): Promise<void> {
-  const verdicts: Verdict[] = [];
-  for (const recording of observed.recordings) {
-    await allure.step(`${recording.verdict!.pass ? '✓' : '✗'} ${recording.verdict!.sentence}`, async () => {
-      await keepRecording(run.config.reportsDir, recording);
-    });
-    verdicts.push(recording.verdict!);
-  }
-  for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+  const failures = await report(run, observed);
+  if (failures.length > 0) throw new VerdictFailure(failures);
 }

@@ -26,8 +26,16 @@ import {
 import { reviewsVersionFromHtml } from '../observe/bookinfo.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import { sendTraffic } from '../observe/traffic.ts';
+import type { Expectation } from '../judge/expectation.ts';
+import type { MetricObservation } from '../observe/prometheus.ts';
 import type { Recording } from '../record/recording.ts';
-import { recordingOf, type Observed, type StepEnv } from './steps.ts';
+import { recordingOf as recordCheck, type Observed, type StepEnv } from './step-env.ts';
+
+/** An observability recording: its check id is its title's slug (these checks have no catalogue entry). */
+function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectation: Expectation, requests: RequestRecord[], metrics: MetricObservation[]): Recording {
+  const slug = title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+  return recordCheck(env, feature, slug, title, expectation, requests, metrics);
+}
 
 /**
  * The observability suites' steps. An add-on's verdict is structural, not statistical: did its API answer

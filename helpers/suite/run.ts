@@ -6,6 +6,8 @@ import type { PhaseRecord } from '../report/progress.ts';
 
 /** What global-setup hands every suite (inject('meshproof')); plain data, as vitest's provide requires. */
 export interface MeshproofRun {
+  /** This run's id: its recordings carry it, and its summary reads only recordings that do. */
+  runId: string;
   config: MeshproofConfig;
   access: ClusterAccess;
   mesh: MeshEnvironment;

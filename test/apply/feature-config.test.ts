@@ -24,7 +24,7 @@ describe('applying a feature configuration', () => {
 
   it('applies with server-side apply under meshproof\'s field manager', async () => {
     const cluster = new FakeCluster();
-    const applied = await applyFeatureConfig(cluster, loadConfig({}, tempDir()), [canary]);
+    const applied = await applyFeatureConfig(cluster, loadConfig({}, tempDir()), prepareFeatureConfig([canary]));
     expect(cluster.calls).toHaveLength(1);
     expect(cluster.calls[0]!.args).toEqual(['apply', '--server-side', '--field-manager=meshproof', '--force-conflicts', '-f', '-']);
     expect(cluster.calls[0]!.input).toBe(applied.yaml);

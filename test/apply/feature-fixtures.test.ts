@@ -36,4 +36,28 @@ describe('the lab feature files', () => {
     expect(summary.join('\n')).toContain('"mirrorPercentage":{"value":100}');
     expect(summary.join('\n')).toContain('PeerAuthentication bookinfo/default {"mtls":{"mode":"STRICT"}}');
   });
+
+  it('abort 10 % of ALL calls to ratings, as the lab says: every route of the ratings VirtualService aborts 10 % with 500', () => {
+    const [ratings] = loadFixture('fixtures/features/02-fault-injection.yaml');
+    const routes = (ratings!.object.spec as { http: { fault?: { abort?: unknown } }[] }).http;
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) expect(route.fault?.abort).toEqual({ percentage: { value: 10 }, httpStatus: 500 });
+  });
+});
+
+describe("meshproof's own instruments (fixtures/checks/)", () => {
+  const spec = (file: string) => loadFixture(file)[0]!.object.spec as Record<string, unknown>;
+
+  it.each(readdirSync(fromRoot('fixtures', 'checks')).filter((f) => f.endsWith('.yaml')))('%s loads and validates against the Istio schemas', (file) => {
+    for (const object of loadFixture(`fixtures/checks/${file}`)) validateObject(object);
+  });
+
+  it("put the lab's exact circuit breaker on httpbin", () => {
+    expect(spec('fixtures/checks/httpbin-outlier-detection.yaml').trafficPolicy).toEqual(spec('fixtures/features/03-circuit-breaker.yaml').trafficPolicy);
+  });
+
+  it("put the lab's exact retry block on httpbin", () => {
+    const retries = (file: string) => (spec(file).http as { retries?: unknown }[])[0]!.retries;
+    expect(retries('fixtures/checks/httpbin-retries.yaml')).toEqual(retries('fixtures/features/05-timeout-retry.yaml'));
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
-import { formatP } from '../../helpers/judge/statistics.ts';
+import { formatP, pIs } from '../../helpers/judge/statistics.ts';
 import {
   classRejectionProbability,
   judgeSplit,
@@ -224,11 +224,11 @@ describe('the sentence never contradicts the decision', () => {
         expect(decision === 'fail', `n = ${n}, x = ${x}`).toBe(p <= threshold);
         if (decision === 'fail') {
           expect(p).toBeLessThan(1e-4);
-          expect(verdict.sentence).toContain(`p = ${formatP(p)} < α = 1e-4: the split differs`);
+          expect(verdict.sentence).toContain(`${pIs(p)} < α = 1e-4: the split differs`);
         }
         if (decision === 'pass') {
           expect(p).toBeGreaterThan(1e-4);
-          expect(verdict.sentence).toContain(`p = ${formatP(p)} ≥ α = 1e-4: consistent with 50/50`);
+          expect(verdict.sentence).toContain(`${pIs(p)} ≥ α = 1e-4: consistent with 50/50`);
         }
         if (decision !== 'continue') decided++;
       }

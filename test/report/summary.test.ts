@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
@@ -8,10 +8,15 @@ import { useTempDirs } from '../support/temp.ts';
 
 const tempDir = useTempDirs('meshproof-summary-');
 
-function reportsWith(files: string[]): string {
-  const reports = tempDir();
-  mkdirSync(path.join(reports, 'recordings'));
-  for (const f of files) copyFileSync(fromRoot('docs', 'recordings', f), path.join(reports, 'recordings', f));
+const runId = '20261129T120000Z-1a2b3c4d';
+
+/** A reports folder with shipped samples as recordings of `run` (a sample's runId replaced). */
+function reportsWith(files: string[], run = runId, reports = tempDir()): string {
+  mkdirSync(path.join(reports, 'recordings'), { recursive: true });
+  for (const f of files) {
+    const recording = JSON.parse(readFileSync(fromRoot('docs', 'recordings', f), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(reports, 'recordings', `${run}-${f}`), JSON.stringify({ ...recording, runId: run }));
+  }
   return reports;
 }
 
@@ -19,7 +24,8 @@ describe('the conformance summary', () => {
   it('gives each feature its status from its recordings, with every verdict sentence', () => {
     const reportsDir = reportsWith(['healthy-weighted-split.json', 'broken-all-match.json', 'healthy-rate.json']);
     const config = { ...loadConfig({ MESHPROOF_SKIP: 'kiali=no UI checks today' }, tempDir()), reportsDir };
-    const summary = writeSummary(config, { istio: '1.30.3', kubernetes: '1.36.4' });
+    const summary = writeSummary(config, runId, { istio: '1.30.3', kubernetes: '1.36.4' });
+    expect(summary.runId).toBe(runId);
     expect(summary.features['traffic-shifting'].status).toBe('passed');
     expect(summary.features['request-routing'].status).toBe('failed');
     expect(summary.features['request-routing'].verdicts[0]!.sentence).toContain('0 of 50 requests');
@@ -33,7 +39,18 @@ describe('the conformance summary', () => {
 
   it('is incomplete, not passed, when a feature left no recording', () => {
     const reportsDir = reportsWith(readdirSync(fromRoot('docs', 'recordings')).filter((f) => f.startsWith('healthy-')));
-    const summary = writeSummary({ ...loadConfig({}, tempDir()), reportsDir }, {});
+    const summary = writeSummary({ ...loadConfig({}, tempDir()), reportsDir }, runId, {});
+    expect(summary.result).toBe('incomplete');
+  });
+
+  it("counts only this run's recordings: an earlier run's passing verdict does not pass a feature that left none", () => {
+    const earlier = '20261128T090000Z-99999999';
+    const reportsDir = reportsWith(['healthy-weighted-split.json', 'healthy-rate.json'], earlier);
+    reportsWith(['healthy-rate.json'], runId, reportsDir);
+    const summary = writeSummary({ ...loadConfig({}, tempDir()), reportsDir }, runId, {});
+    expect(summary.features['traffic-shifting'].status).toBe('not-run');
+    expect(summary.features['fault-abort'].status).toBe('passed');
+    expect(summary.features['fault-abort'].verdicts).toHaveLength(1);
     expect(summary.result).toBe('incomplete');
   });
 });

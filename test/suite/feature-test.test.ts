@@ -28,12 +28,38 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
 
-async function runSuite(body: string, env: NodeJS.ProcessEnv = {}) {
+/**
+ * The kubectl stand-in: logs every call with its stdin; `exec … pilot-agent request GET config_dump…` prints a
+ * route dump holding the last applied probe route (a proxy that has the apply), unless LAGGING is set; an
+ * apply fails when FAIL_APPLY is set, after logging it (a half-applied change).
+ */
+function kubectlStandIn(dir: string, log: string): string {
+  return writeScript(
+    dir,
+    'kubectl',
+    [
+      `case "$*" in`,
+      `  *pilot-agent*)`,
+      `    echo "ARGS $*" >> '${log}'`,
+      `    route=$(grep -o 'meshproof-live-probe-[0-9a-f]*' '${log}' | tail -n 1)`,
+      `    [ -n "$LAGGING" ] && route=default`,
+      `    printf '{"configs":[{"route_config":{"name":"9080","virtual_hosts":[{"name":"reviews.bookinfo.svc.cluster.local:9080","routes":[{"name":"%s"}]}]}}]}' "$route"`,
+      `    exit 0;;`,
+      `esac`,
+      `{ echo "ARGS $*"; cat; echo; } >> '${log}'`,
+      `case "$*" in *apply*) [ -n "$FAIL_APPLY" ] && { echo 'error: the server rejected object 2 of 2' >&2; exit 1; };; esac`,
+      'exit 0',
+    ].join('\n'),
+  );
+}
+
+async function runSuite(body: string, env: NodeJS.ProcessEnv = {}, declaration = "{ feature: 'traffic-shifting' }") {
   const dir = tempDir();
   const log = path.join(dir, 'kubectl.log');
-  const kubectl = writeScript(dir, 'kubectl', `{ echo "ARGS $*"; cat; echo; } >> '${log}'`);
-  const config = loadConfig({ ...env, MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
+  const kubectl = kubectlStandIn(dir, log);
+  const config = loadConfig({ MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...env, MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
   const run: MeshproofRun = {
+    runId: 'nested-run',
     config,
     access: { kubeconfig: undefined, context: 'kind-meshproof' },
     mesh: { ingressUrl: gatewayUrl, addons: { prometheus: gatewayUrl, grafana: gatewayUrl, jaeger: gatewayUrl, kiali: gatewayUrl }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
@@ -41,7 +67,15 @@ async function runSuite(body: string, env: NodeJS.ProcessEnv = {}) {
     setupPhases: [],
   };
   const suite = path.join(dir, 'canary.test.ts');
-  writeFileSync(suite, `import { featureTest } from '${fromRoot('helpers', 'suite', 'feature-test.ts')}';\nconst canary = featureTest({ feature: 'traffic-shifting' });\n${body}\n`);
+  writeFileSync(
+    suite,
+    [
+      `import { featureTest, mustPass } from '${fromRoot('helpers', 'suite', 'feature-test.ts')}';`,
+      `import { recordingOf } from '${fromRoot('helpers', 'suite', 'step-env.ts')}';`,
+      `const canary = featureTest(${declaration});`,
+      body,
+    ].join('\n'),
+  );
   writeFileSync(
     path.join(dir, 'vitest.config.ts'),
     `export default { test: { include: [${JSON.stringify(suite)}], provide: { meshproof: ${JSON.stringify(run)} }, testTimeout: 30000 } };\n`,
@@ -50,7 +84,7 @@ async function runSuite(body: string, env: NodeJS.ProcessEnv = {}) {
     cwd: fromRoot(),
     reject: false,
     all: true,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
   let calls = '';
   try {
@@ -61,26 +95,65 @@ async function runSuite(body: string, env: NodeJS.ProcessEnv = {}) {
   return { result, calls, reportsDir: config.reportsDir };
 }
 
-const commands = (calls: string) => calls.split('\n').filter((l) => l.startsWith('ARGS ')).map((l) => l.replace(/^ARGS (--context \S+ )?/, ''));
+const commands = (calls: string) =>
+  calls
+    .split('\n')
+    .filter((l) => l.startsWith('ARGS '))
+    .map((l) => l.replace(/^ARGS (--context \S+ )?/, ''));
+const verbs = (calls: string) => commands(calls).map((c) => (c.includes('pilot-agent') ? `proxy ${/deploy\/(\S+)/.exec(c)![1]}` : c.split(' ')[0]!));
+
+/** A recording the control returns, failed the way the mTLS control fails when the client never reached the mesh. */
+const failedControl = `async (env) => ({ recordings: [recordingOf(env, 'traffic-shifting', 'control', 'the baseline serves plaintext', { judge: 'all-match', description: 'the baseline serves plaintext', matcher: { status: 200 } }, [{ startedAt: 0, latencyMs: 2, status: 0, curlExitCode: 6 }], [])] })`;
 
 describe('featureTest', () => {
   it('applies the feature with its probe route, proves it live and restores the baseline, for a test that never names `applied`', async () => {
     const { result, calls } = await runSuite(`canary('a test', async ({ run }) => { if (!run) throw new Error('no run'); });`);
     expect(result.exitCode, result.all).toBe(0);
-    expect(commands(calls)).toEqual([
-      'apply --server-side --field-manager=meshproof --force-conflicts -f -',
-      'delete --ignore-not-found --wait=true -f -',
-      'apply --server-side --field-manager=meshproof --force-conflicts -f -',
-    ]);
+    expect(commands(calls)[0]).toBe('apply --server-side --field-manager=meshproof --force-conflicts -f -');
+    // Both callers of reviews are asked for their routes before any traffic: productpage and the mesh client.
+    expect(verbs(calls)).toEqual(['apply', 'proxy productpage-v1', 'proxy mesh-client', 'delete', 'apply']);
+    expect(commands(calls)[1]).toBe('exec -n bookinfo deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_route_configs');
     expect(calls).toMatch(/name: meshproof-live-probe-[0-9a-f]{8}/);
     expect(calls).toContain('weight: 80');
+  });
+
+  it('restores the baseline when the apply itself fails part-way, and fails with the apply error', async () => {
+    const { result, calls } = await runSuite(`canary('a test', async () => {});`, { FAIL_APPLY: '1' });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain('the server rejected object 2 of 2');
+    expect(verbs(calls).filter((v) => v !== 'get' && v !== 'logs')).toEqual(['apply', 'delete', 'apply']);
+  });
+
+  it('names the proxy that never gets the new configuration, and sends no traffic', async () => {
+    const { result, calls } = await runSuite(`canary('a test', async () => { throw new Error('must not run'); });`, { LAGGING: '1', MESHPROOF_TIMEOUT_CONFIG_LIVE: '400ms' });
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toMatch(/did not reach every proxy within 400 ms: 2 lag \(bookinfo\/productpage-v1 wants route meshproof-live-probe-[0-9a-f]{8} for reviews\.bookinfo\.svc\.cluster\.local; it has routes for reviews\.bookinfo\.svc\.cluster\.local: default/);
+    expect(result.all).not.toContain('must not run');
+    expect(verbs(calls).at(-1)).toBe('apply'); // restored all the same
+  });
+
+  it('runs the control after the restore, and fails the test with its sentence', async () => {
+    const { result, calls } = await runSuite(`canary('a test', async () => {});`, {}, `{ feature: 'traffic-shifting', controls: { after: ${failedControl} } }`);
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain('the baseline serves plaintext (status 200): 0 of 1 requests; 1 exception: #1 the name did not resolve (curl exit code 6)');
+    expect(result.all).not.toMatch(/expected false to be true|AssertionError/);
+    expect(verbs(calls).slice(-2)).toEqual(['delete', 'apply']);
+  });
+
+  it('fails a verdict with its sentence alone: no matcher diff', async () => {
+    const { result } = await runSuite(
+      `canary('a test', async ({ run, env }) => { await mustPass(run, await (${failedControl})(env)); });`,
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.all).toContain('VerdictFailure: the baseline serves plaintext (status 200): 0 of 1 requests');
+    expect(result.all).not.toMatch(/expected false to be true|AssertionError|toBe\(/);
   });
 
   it('collects a failure bundle, then restores the baseline, when the test fails', async () => {
     const { result, calls, reportsDir } = await runSuite(`canary('a failing test', async () => { throw new Error('the split differs'); });`);
     expect(result.exitCode).toBe(1);
     expect(result.all).toContain('the split differs');
-    const issued = commands(calls);
+    const issued = commands(calls).filter((c) => !c.includes('pilot-agent'));
     expect(issued[0]).toMatch(/^apply /);
     expect(issued.slice(1, -2)).toEqual(failureBundleCommands.map(({ args }) => args.join(' ')));
     expect(issued.slice(-2).map((c) => c.split(' ')[0])).toEqual(['delete', 'apply']);

@@ -13,7 +13,7 @@ import {
   observeLabQueries,
   productpageBatch,
 } from '../../helpers/suite/observability-steps.ts';
-import { verdictsOf, type Observed, type StepEnv } from '../../helpers/suite/steps.ts';
+import { bookinfoMeshUrls, verdictsOf, type Observed, type StepEnv } from '../../helpers/suite/step-env.ts';
 import { startBookinfoDouble, type BookinfoDouble, type ReviewsVersion } from '../support/bookinfo-double.ts';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
 import { prometheusAvailability, startPrometheus, type PrometheusHarness } from '../support/prometheus-harness.ts';
@@ -47,14 +47,16 @@ function stepEnv(ingressUrl: string, addons: StepEnv['addons']): StepEnv {
   };
   return {
     config: config(),
+    runId: 'test-run',
     ingressUrl,
     addons,
     prometheus: new PrometheusClient({ url: addons.prometheus, requestTimeoutMs: 5_000 }),
     versions: { meshproof: 'test' },
     meshClient: unused,
     legacyClient: unused,
-    meshUrls: { reviews: '', ratings: '', productpage: '' },
+    meshUrls: bookinfoMeshUrls,
     asUser: unused,
+    proxyAdmin: unused,
   };
 }
 

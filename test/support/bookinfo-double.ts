@@ -95,7 +95,7 @@ export const doublePodnames: Record<ReviewsVersion, string> = {
   v3: 'reviews-v3-7d4c9b8f6-p8r6t',
 };
 
-const reviewTexts = [
+export const reviewTexts = [
   ['Reviewer1', 'An extremely entertaining play by Shakespeare. The slapstick humour is refreshing!', 5],
   [
     'Reviewer2',
@@ -270,11 +270,11 @@ function readBody(request: IncomingMessage): Promise<string> {
 }
 
 // Shaped like Flask's signed cookie (payload.timestamp.signature); the double only reads the payload.
-function encodeSession(user: string): string {
+export function encodeSession(user: string): string {
   return `${Buffer.from(JSON.stringify({ user })).toString('base64url')}.double.unsigned`;
 }
 
-function sessionUser(cookieHeader: string | undefined): string | undefined {
+export function sessionUser(cookieHeader: string | undefined): string | undefined {
   const match = /(?:^|;\s*)session=([^;.]+)\./.exec(cookieHeader ?? '');
   if (!match?.[1]) return undefined;
   try {
@@ -297,7 +297,7 @@ function weighted(weights: Partial<Record<ReviewsVersion, number>>, roll: number
 }
 
 /** A small seeded PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -339,7 +339,8 @@ const emptyStar =
   '  <path stroke-linecap="round" stroke-linejoin="round" d="M12 3l2.5 5.5 6 .5-4.5 4 1.3 5.8L12 16l-5.3 2.8L8 13l-4.5-4 6-.5z" />\n' +
   '</svg>';
 
-function productPage(version: ReviewsVersion, user: string | undefined, options: BookinfoDoubleOptions): string {
+/** productpage's page (templates/productpage.html markup), also rendered by the simulated mesh's productpage. */
+export function productPage(version: ReviewsVersion, user: string | undefined, options: Pick<BookinfoDoubleOptions, 'reviewsUnavailable' | 'detailsUnavailable' | 'ratingsUnavailable'>): string {
   const signIn = user
     ? `<p class="text-base font-medium text-gray-50">${user}</p>\n<a href="logout" class="text-xs font-medium text-gray-400">Sign out</a>`
     : '<button type="button" id="sign-in-button" class="rounded-md bg-blue-600 px-3.5 py-2.5 text-sm font-semibold text-white">Sign in</button>';
@@ -395,7 +396,7 @@ function reviewSection(
   reviewer: string,
   text: string,
   stars: number,
-  options: BookinfoDoubleOptions,
+  options: Pick<BookinfoDoubleOptions, 'ratingsUnavailable'>,
 ): string {
   let rating = '';
   if (version !== 'v1') {

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { verdictsOf } from '../../../helpers/suite/step-env.ts';
+import { proveInEveryProxy, proveLiveViaIngress } from '../../../helpers/suite/live.ts';
+import { observeCanarySplit, observeMirroring, observeUserRouting } from '../../../helpers/suite/steps/routing.ts';
+import { useSimulatedMesh } from '../../support/mesh-sim/harness.ts';
+import { prometheusAvailability } from '../../support/prometheus-harness.ts';
+
+/**
+ * The routing suites' steps (10 traffic-shifting, 20 request-routing, 60 mirroring) against the simulated mesh:
+ * the lab's files applied as a suite applies them, each verdict shown passing on the healthy mesh and failing on
+ * a mesh broken the way that verdict exists to catch.
+ */
+const availability = prometheusAvailability();
+
+describe.skipIf(!availability.available)('the routing steps on a simulated mesh', () => {
+  const mesh = useSimulatedMesh({ seed: 4 });
+
+  it('proves the canary live in every proxy and on the data path, then passes 80/10/10 in the responses and in Prometheus', async () => {
+    const { env, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
+    const proven = await proveInEveryProxy(env, applied, 'the canary');
+    expect(proven.proxies.map((p) => p.proxy)).toEqual(['bookinfo/productpage-v1', 'meshproof/mesh-client']);
+    await proveLiveViaIngress(env, applied, 'the canary');
+    const observed = await observeCanarySplit(env);
+    const verdicts = verdictsOf(observed);
+    expect(verdicts.map((v) => v.judge)).toEqual(['weighted-split', 'metric-increase', 'metric-increase', 'metric-increase']);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(observed.recordings.map((r) => r.check)).toEqual(['traffic-shifting/split', 'traffic-shifting/counted', 'traffic-shifting/counted', 'traffic-shifting/counted']);
+    await restore(applied);
+  });
+
+  it('fails a 70/20/10 mesh on the split, while Prometheus agrees with what was served', async () => {
+    const { env, sim, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
+    sim.break({ kind: 'wrong-weights', weights: { v1: 70, v2: 20, v3: 10 } });
+    const [split, ...counted] = verdictsOf(await observeCanarySplit(env));
+    sim.heal();
+    await restore(applied);
+    expect(split!.pass).toBe(false);
+    expect(split!.sentence).toMatch(/the split differs/);
+    for (const verdict of counted) expect(verdict.pass, verdict.sentence).toBe(true);
+  });
+
+  it('fails the count of a version whose sidecar reports nothing', async () => {
+    const { apply, restore, sim, envWith } = mesh();
+    const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
+    sim.break({ kind: 'silent-telemetry', workload: 'reviews-v3' });
+    const verdicts = verdictsOf(await observeCanarySplit(envWith({ metricPropagation: 3_000 })));
+    sim.heal();
+    await restore(applied);
+    const v3 = verdicts.find((v) => v.sentence.includes('reviews-v3 served'))!;
+    expect(v3.pass).toBe(false);
+    expect(v3.sentence).toMatch(/destination_version="v3" rose by 0 /);
+  });
+
+  it('passes routing by user: jason (logged in) to v2, anonymous and a bare end-user header to v1', async () => {
+    const { env, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/04-request-routing.yaml']);
+    const verdicts = verdictsOf(await observeUserRouting(env));
+    await restore(applied);
+    for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(verdicts.filter((v) => v.judge === 'all-match').map((v) => v.figures.n)).toEqual([88, 88, 88]);
+  });
+
+  it('fails routing by user on a mesh whose end-user match holds for everyone: the anonymous visitor reaches v2', async () => {
+    const { env, sim, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/04-request-routing.yaml']);
+    sim.break({ kind: 'end-user-match-ignored' });
+    const [jason, , anonymous] = verdictsOf(await observeUserRouting(env));
+    sim.heal();
+    await restore(applied);
+    expect(jason!.pass, jason!.sentence).toBe(true);
+    expect(anonymous!.pass).toBe(false);
+    expect(anonymous!.sentence).toMatch(/^an anonymous visitor is served by reviews v1 \(served by reviews-v1 with status 200\): 0 of 88 requests; 88 exceptions: #1 HTTP 200 reviews-v2/);
+  });
+
+  it('passes mirroring, and fails it when no copy reaches v3', async () => {
+    const { env, sim, apply, restore, envWith } = mesh();
+    const applied = await apply(['fixtures/features/06-mirror-traffic.yaml']);
+    const healthy = verdictsOf(await observeMirroring(env));
+    for (const verdict of healthy) expect(verdict.pass, verdict.sentence).toBe(true);
+    sim.break({ kind: 'no-mirror' });
+    const [primary, counted, copies] = verdictsOf(await observeMirroring(envWith({ metricPropagation: 3_000 })));
+    sim.heal();
+    await restore(applied);
+    expect(primary!.pass && counted!.pass).toBe(true);
+    expect(copies!.pass).toBe(false);
+    expect(copies!.sentence).toMatch(/reviews-v3 received a copy of each of the 88 requests: .* rose by 0 /);
+  });
+});
