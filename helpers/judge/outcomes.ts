@@ -26,7 +26,7 @@ export const outcomeWords: Record<TransportOutcome, string> = {
   'dns-failure': 'the name did not resolve',
   'connection-refused': 'connection refused',
   timeout: 'timed out',
-  'other-failure': 'failed',
+  'other-failure': 'no response',
 };
 
 /**
@@ -93,6 +93,8 @@ export function envoyResponseFlag(record: Pick<RequestRecord, 'status' | 'body'>
 
 /** "HTTP 503 UO", "HTTP 500", "connection reset after it was accepted (curl exit code 56)": for sentences. */
 export function describeOutcome(record: RequestRecord): string {
+  // A response that arrived with a problem (a body cut off, a classifier that could not read it).
+  if (record.status > 0 && record.error) return `HTTP ${record.status} (${record.error})`;
   const outcome = transportOutcome(record);
   if (outcome === 'response') {
     const flag = envoyResponseFlag(record);

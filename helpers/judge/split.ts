@@ -45,6 +45,8 @@
  */
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
+import { describeOutcome } from './outcomes.ts';
+import { describeRecord } from './rates.ts';
 import { binomialPmf, clopperPearson, formatP, formatPercent, pIs } from './statistics.ts';
 
 export interface SplitExpectation {
@@ -462,11 +464,12 @@ export function classRejectionProbability(expectation: SplitExpectation, classNa
   return Math.min(1, rejected);
 }
 
-/** Why a record cannot count for any class, or null when it can. */
+/** Why a record cannot count for any class ("HTTP 503 UH", "connection reset …", "unclassified"), or null when it can. */
 export function splitFailureReason(record: RequestRecord): string | null {
-  if (record.error) return record.error.length > 60 ? `${record.error.slice(0, 57)}…` : record.error;
-  if (record.status === 0) return 'no response';
-  if (record.status < 200 || record.status >= 400) return `HTTP ${record.status}`;
+  if (record.error || record.status === 0 || record.status < 200 || record.status >= 400) {
+    const outcome = describeOutcome(record);
+    return outcome.length > 60 ? `${outcome.slice(0, 57)}…` : outcome;
+  }
   if (!record.classification) return 'unclassified';
   return null;
 }
@@ -508,11 +511,15 @@ export function judgeSplit(
   const K = plan.looks.length;
 
   const failures: string[] = [];
+  const failedAt: number[] = [];
   const outside: string[] = [];
   const zeroHits: string[] = [];
-  for (const record of records) {
+  for (const [index, record] of records.entries()) {
     const reason = splitFailureReason(record);
-    if (reason !== null) failures.push(reason);
+    if (reason !== null) {
+      failures.push(reason);
+      failedAt.push(index);
+    }
     else if (!weights.has(record.classification ?? '')) outside.push(record.classification ?? '');
     else if (weights.get(record.classification ?? '') === 0) zeroHits.push(record.classification ?? '');
   }
@@ -583,12 +590,23 @@ export function judgeSplit(
   if (certain) {
     decision = 'fail';
     const extra: string[] = [];
-    if (failures.length > 0) extra.push(`${failures.length} of ${n} requests failed or were unclassified (${tally(failures)})`);
     if (outside.length > 0) extra.push(`${outside.length} went to classes outside the split (${tally(outside)})`);
     if (zeroHits.length > 0) extra.push(`${zeroHits.length} went to weight-0 classes (${tally(zeroHits)})`);
     parts.push(...extra);
-    tail = `p = 0 < α = ${formatP(alpha)} (under ${label} every request reaches a weighted class): the split differs`;
     figures.p = 0;
+    if (failures.length > 0) {
+      // Requests that failed are a different finding from a wrong split: said first, each named with what
+      // became of it (status and Envoy's flag, or the transport failure), and the split is not called wrong.
+      const shown = failedAt.slice(0, 3).map((i) => describeRecord(records[i] as RequestRecord, i));
+      const more = failedAt.length > 3 ? `, and ${failedAt.length - 3} more` : '';
+      parts.unshift(`${failures.length} of ${n} requests failed or were unclassified (${tally(failures)}): ${shown.join('; ')}${more}; of the others:`);
+      tail =
+        extra.length > 0
+          ? `p = 0 < α = ${formatP(alpha)} (under ${label} every request reaches a weighted class): the split differs, and requests failed`
+          : `requests failed, so the split is not shown (a failed request reaches no version of ${label}: p = 0 < α = ${formatP(alpha)})`;
+    } else {
+      tail = `p = 0 < α = ${formatP(alpha)} (under ${label} every request reaches a weighted class): the split differs`;
+    }
   } else if (lookIndex < 0) {
     decision = options.final ? 'fail' : 'continue';
     tail = options.final
@@ -621,6 +639,6 @@ export function judgeSplit(
   figures.decision = decision;
   return {
     decision,
-    verdict: { pass: decision === 'pass', sentence: `${parts.join('; ')}; ${tail}`, judge: 'weighted-split', figures },
+    verdict: { pass: decision === 'pass', sentence: `${parts.join('; ').replace('of the others:; ', 'of the others: ')}; ${tail}`, judge: 'weighted-split', figures },
   };
 }

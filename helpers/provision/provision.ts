@@ -179,11 +179,32 @@ interface HelmListEntry {
   app_version?: string;
 }
 
+/**
+ * A release left in a pending state by an interrupted helm (a cancelled run, a machine that went to sleep):
+ * `helm list` hides it unless asked with --all, and `helm upgrade --install` refuses it with "another operation
+ * (install/upgrade/rollback) is in progress" (helm/helm v3.21.4 pkg/action/list.go, pkg/action/upgrade.go).
+ * Another helm may really still be running, so meshproof does not undo it on its own: it says what to run.
+ */
+export class PendingReleaseError extends MeshproofError {
+  constructor(step: HelmReleaseStep, status: string) {
+    const undo =
+      status === 'pending-install'
+        ? `helm uninstall ${step.release} -n ${step.namespace}   (it never finished installing)`
+        : `helm rollback ${step.release} -n ${step.namespace}   (back to its last deployed revision)`;
+    super(
+      `the Helm release ${step.release} in ${step.namespace} is ${status}: an earlier helm run on this cluster was interrupted, or one is running now, and helm refuses to change it until that is resolved.`,
+      `If no other helm or meshproof runs against this cluster, resolve it with\n  ${undo}\nthen run again. \`helm history ${step.release} -n ${step.namespace}\` shows what happened.`,
+    );
+  }
+}
+
 async function ensureHelmRelease(step: HelmReleaseStep, { runner, config }: ProvisionOptions): Promise<string | void> {
-  const listed = await runOrFail(runner, 'helm', ['list', '-n', step.namespace, '--filter', `^${step.release}$`, '-o', 'json'], {
+  // --all: a release whose last revision is pending is not listed otherwise.
+  const listed = await runOrFail(runner, 'helm', ['list', '-n', step.namespace, '--filter', `^${step.release}$`, '--all', '-o', 'json'], {
     timeoutMs: config.timeouts.apply,
   });
   const current = (JSON.parse(listed.stdout || '[]') as HelmListEntry[]).find((r) => r.name === step.release);
+  if (current?.status.startsWith('pending-')) throw new PendingReleaseError(step, current.status);
   const wantedChart = `${step.chart}-${step.version}`;
   if (current?.status === 'deployed' && current.chart === wantedChart) {
     const got = await runOrFail(runner, 'helm', ['get', 'values', step.release, '-n', step.namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply });

@@ -113,6 +113,21 @@ describe('provisioning a cluster that already holds the stack', () => {
     expect(again.cluster.mutations()).not.toContain('helm upgrade --install istio-base base');
   });
 
+  it.each([
+    ['pending-upgrade', 'helm rollback istiod -n istio-system'],
+    ['pending-install', 'helm uninstall istiod -n istio-system'],
+  ])('stops at a release an interrupted helm left %s, saying how to resolve it, before helm refuses it', async (status, undo) => {
+    const { first, again } = await provisionedTwice();
+    again.cluster.releases.set('istio-system/istiod', { ...first.cluster.releases.get('istio-system/istiod')!, status });
+    const error = await again.apply().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MeshproofError);
+    expect((error as MeshproofError).message).toBe(
+      `the Helm release istiod in istio-system is ${status}: an earlier helm run on this cluster was interrupted, or one is running now, and helm refuses to change it until that is resolved.`,
+    );
+    expect((error as MeshproofError).fix).toContain(undo);
+    expect(again.cluster.mutations().filter((m) => m.includes('istiod'))).toEqual([]);
+  });
+
   it('refuses to reuse a kind cluster that runs another Kubernetes version', async () => {
     const { cluster, apply } = setup({ MESHPROOF_K8S_VERSION: '1.35' });
     cluster.clusters = ['meshproof'];

@@ -27,7 +27,7 @@ export class FakeCluster implements ClusterRunner {
   readonly calls: RecordedCall[] = [];
   clusters: string[] = [];
   serverVersion = '1.36.4';
-  readonly releases = new Map<string, { chart: string; values: unknown; deployments: string[] }>();
+  readonly releases = new Map<string, { chart: string; values: unknown; deployments: string[]; status?: string }>();
   readonly objects = new Map<string, KubeObject>();
   /** Local URLs that port-forwards lead to, by "<namespace>/<target>". */
   readonly forwards = new Map<string, string>();
@@ -82,7 +82,10 @@ export class FakeCluster implements ClusterRunner {
     if (args[0] === 'list') {
       const name = args[args.indexOf('--filter') + 1]!.replace(/^\^|\$$/g, '');
       const release = this.releases.get(`${ns}/${name}`);
-      return ok(JSON.stringify(release ? [{ name, status: 'deployed', chart: release.chart }] : []));
+      const status = release?.status ?? 'deployed';
+      // helm list shows only deployed and failed releases unless --all (or --pending) is given (pkg/action/list.go).
+      const shown = release && (['deployed', 'failed'].includes(status) || args.includes('--all'));
+      return ok(JSON.stringify(shown ? [{ name, status, chart: release.chart }] : []));
     }
     if (args[0] === 'get' && args[1] === 'values') {
       const release = this.releases.get(`${ns}/${args[2]}`);
@@ -90,6 +93,9 @@ export class FakeCluster implements ClusterRunner {
     }
     if (args[0] === 'upgrade') {
       const [, , name, chart] = args;
+      if (this.releases.get(`${ns}/${name}`)?.status?.startsWith('pending-')) {
+        return { exitCode: 1, stdout: '', stderr: 'Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress' };
+      }
       const version = args[args.indexOf('--version') + 1];
       const files = args.flatMap((arg, i) => (args[i - 1] === '--values' ? [arg] : []));
       const values = files.map((f) => ((parse(readFileSync(f, 'utf8')) as Record<string, unknown> | null) ?? {})).reduce(mergeHelmValues, {});

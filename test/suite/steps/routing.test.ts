@@ -41,6 +41,23 @@ describe.skipIf(!availability.available)('the routing steps on a simulated mesh'
     for (const verdict of counted) expect(verdict.pass, verdict.sentence).toBe(true);
   });
 
+  it('says that requests failed, not that the split differs, when a weighted subset has no endpoints', async () => {
+    const { env, sim, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
+    // A DestinationRule without subset v2: the canary's 10 % to v2 find no endpoint (503 no healthy upstream).
+    const [rule] = sim.objects('DestinationRule').filter((o) => o.metadata.name === 'reviews');
+    const withoutV2 = structuredClone(rule!);
+    (withoutV2.spec as { subsets: { name: string }[] }).subsets = (withoutV2.spec as { subsets: { name: string }[] }).subsets.filter((s) => s.name !== 'v2');
+    sim.apply([withoutV2]);
+    const [split] = verdictsOf(await observeCanarySplit(env));
+    sim.apply([rule!]);
+    await restore(applied);
+    expect(split!.pass).toBe(false);
+    expect(split!.sentence).toMatch(/^\d+ of \d+ requests failed or were unclassified \(\d+× HTTP 503\): #\d+ HTTP 503 reviews-unavailable in /);
+    expect(split!.sentence).toMatch(/requests failed, so the split is not shown/);
+    expect(split!.sentence).not.toContain('the split differs');
+  });
+
   it('fails the count of a version whose sidecar reports nothing', async () => {
     const { apply, restore, sim, envWith } = mesh();
     const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
