@@ -40,8 +40,8 @@ export async function applyLabFeature(runner: ClusterRunner, config: MeshproofCo
   return objects;
 }
 
-/** Removes every feature demo's objects and puts the baseline routing back. */
+/** Removes every feature demo's objects (and meshproof's own instruments) and puts the baseline routing back. */
 export async function resetLab(runner: ClusterRunner, config: MeshproofConfig): Promise<void> {
-  const everyDemo = [...labDemos().values()].flatMap(loadFixture);
-  await restoreBaseline(runner, config, { objects: everyDemo });
+  const files = new Set([...labDemos().values(), ...Object.values(featureFixtures).flat()]);
+  await restoreBaseline(runner, config, { objects: [...files].flatMap(loadFixture) });
 }

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { configurationVariables, loadConfig, type MeshproofConfig } from '../config/config.ts';
-import { featureCatalog } from '../config/features.ts';
+import { featureCatalog, type CheckSpec } from '../config/features.ts';
+import { plannedRequests } from '../judge/rates.ts';
 import { timeoutNames } from '../config/timeouts.ts';
 import { istioReleases, kindMatrixFor, loadSupportedVersions } from '../config/versions.ts';
 import { exitOnUserError, MeshproofError } from '../errors.ts';
@@ -16,10 +17,17 @@ import { buildStackPlan } from '../provision/stack.ts';
 import type { ClusterRunner } from '../provision/runner.ts';
 import { PhaseTracker, stderrLog } from '../report/progress.ts';
 import { judgeRecording } from '../judge/rejudge.ts';
+import { strictProblems } from '../judge/strict.ts';
 import { applyLabFeature, resetLab } from '../apply/lab.ts';
 import { renderFeatureConfigs, validateFeatureConfigs } from '../apply/feature-config.ts';
 import { InvalidRecordingError, readRecording, recordingJsonSchema, type Recording } from '../record/recording.ts';
 import { generateAllureReport } from '../report/allure-report.ts';
+
+// `meshproof … | head` closes the pipe early: that is the reader being done, not an error to print.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 /** A command that acts on the cluster: config, the pinned tools wired to the configured context, then `body`. */
 function onCluster(body: (config: MeshproofConfig, runner: ClusterRunner, phases: PhaseTracker) => Promise<void>) {
@@ -78,9 +86,22 @@ program
 program
   .command('features')
   .description('list the features meshproof proves (the names MESHPROOF_SKIP and MESHPROOF_ONLY take)')
-  .action(() => {
-    for (const [name, description] of Object.entries(featureCatalog)) process.stdout.write(`${name.padEnd(18)} ${description}\n`);
-  });
+  .option('--checks', 'also list every check of each feature: its id, judge, requests and what it expects')
+  .action((options: { checks?: boolean }) =>
+    exitOnUserError(() => {
+      const alpha = options.checks ? loadConfig().alpha : 0;
+      for (const [name, spec] of Object.entries(featureCatalog)) {
+        process.stdout.write(`${name.padEnd(18)} ${spec.description}\n`);
+        if (!options.checks) continue;
+        for (const [id, check] of Object.entries(spec.checks as Record<string, CheckSpec>)) {
+          const requests = 'requests' in check && check.judge !== 'counter-ratio' ? `, ${plannedRequests(check.requests, alpha, 'expectedRate' in check ? check.expectedRate : undefined)} requests` : '';
+          const concurrency = 'concurrency' in check ? `, ${check.concurrency} at a time` : '';
+          const control = check.control ? ` [control ${check.control}]` : '';
+          process.stdout.write(`  ${`${name}/${id}`.padEnd(36)} ${check.judge}${requests}${concurrency}${control}: ${check.title}\n`);
+        }
+      }
+    }),
+  );
 
 program
   .command('preflight')
@@ -212,17 +233,27 @@ program
   .command('judge')
   .description('judge recordings again, offline: prints each verdict; exit code 0 all pass, 1 a verdict fails, 2 a file is invalid')
   .argument('<recording...>', 'recording files (JSON, docs/recordings.md)')
-  .action((files: string[]) =>
+  .option('--strict', "hold each recording to its check's expectation and planned sample size in the catalogue (at the configured α)")
+  .action((files: string[], options: { strict?: boolean }) =>
     exitOnUserError(() => {
+      const alpha = options.strict ? loadConfig().alpha : undefined;
       const tally = { passed: 0, failed: 0, invalid: 0 };
+      const invalid = (file: string, problems: string[]) => {
+        tally.invalid += 1;
+        process.stdout.write(`INVALID  ${file}\n      ${problems.join('\n      ')}\n`);
+      };
       for (const file of files) {
         let recording: Recording;
         try {
           recording = readRecording(file);
         } catch (error) {
           if (!(error instanceof InvalidRecordingError)) throw error;
-          tally.invalid += 1;
-          process.stdout.write(`INVALID  ${file}\n      ${error.problems.join('\n      ')}\n`);
+          invalid(file, error.problems);
+          continue;
+        }
+        const problems = alpha === undefined ? [] : strictProblems(recording, alpha);
+        if (problems.length > 0) {
+          invalid(file, problems.map((p) => `--strict: ${p}`));
           continue;
         }
         const verdict = judgeRecording(recording);

@@ -33,8 +33,17 @@ export type CheckSpec = CheckBase &
     | { judge: 'rate'; matcher: Matcher; expectedRate: number; requests: PlannedRequests; concurrency: number }
     | { judge: 'latency'; atLeastMs?: number; atMostMs?: number; quantile: number; requests: PlannedRequests; concurrency: number }
     | { judge: 'metric-increase'; metric: string; atLeast: number }
-    | { judge: 'counter-ratio'; numerator: string; denominator: string; atLeast: number; atMost: number }
-    | { judge: 'ejection'; refusedFlag: string; minRefused: number; reactionMs: number; toleranceMs: number }
+    | { judge: 'counter-ratio'; numerator: string; denominator: string; atLeast: number; atMost: number; requests: PlannedRequests }
+    | {
+        judge: 'ejection';
+        refusedFlag: string;
+        minRefused: number;
+        reactionMs: number;
+        toleranceMs: number;
+        /** The lab's baseEjectionTime and interval (fixtures/checks/httpbin-outlier-detection.yaml, kept equal by a self-test). */
+        ejectionMs: number;
+        intervalMs: number;
+      }
   );
 
 export interface FeatureSpec {
@@ -140,6 +149,8 @@ export const featureCatalog = {
         // release either answer is fine within the client's clock and exec start-up.
         reactionMs: 1_000,
         toleranceMs: 2_000,
+        ejectionMs: 180_000,
+        intervalMs: 1_000,
       },
       'ejection-counted': { title: "the client's sidecar reported the refusals as no healthy upstream (UH)", judge: 'metric-increase', metric: 'refusals from the in-mesh client to httpbin', atLeast: 10 },
     },
@@ -158,6 +169,7 @@ export const featureCatalog = {
         denominator: 'requests from the in-mesh client to httpbin',
         atLeast: 1,
         atMost: 1,
+        requests: 'all-match',
         control: 'before',
       },
       'retries-final': { title: 'every request to httpbin /status/503 ends in the 503 of the last attempt', judge: 'all-match', matcher: { status: 503 }, ...request('all-match', 8) },
@@ -168,6 +180,7 @@ export const featureCatalog = {
         denominator: 'requests from the in-mesh client to httpbin',
         atLeast: 3,
         atMost: 3,
+        requests: 'all-match',
       },
       'retries-exhausted': { title: "the client's sidecar reported every request as retries exhausted (URX)", judge: 'metric-increase', metric: 'requests to httpbin whose retries ran out', atLeast: 1 },
     },

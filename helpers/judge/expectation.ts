@@ -96,6 +96,12 @@ export type Expectation = z.infer<typeof expectationSchema>;
 export type JudgeKind = Expectation['judge'];
 export const judgeKinds = expectationSchema.options.map((o) => o.shape.judge.value) as JudgeKind[];
 
+/**
+ * Requests a destination sidecar may count beyond a batch (a page productpage retried, a stray probe): the
+ * most a metric-increase check allows above the count it expects.
+ */
+export const metricSlack = (count: number) => Math.max(2, Math.ceil(count * 0.01));
+
 /** Metric observations an expectation reads, by name (to check they were recorded). */
 export function metricsRead(expectation: Expectation): string[] {
   if (expectation.judge === 'metric-increase') return [expectation.metric];

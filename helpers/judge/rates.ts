@@ -3,6 +3,7 @@
  * "about 10 % of requests get HTTP 500" (a rate), "the 7 s delay" (latency). Pure functions of recorded
  * requests, like every judge (STYLE.md "Judging is pure").
  */
+import type { PlannedRequests } from '../config/features.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
 import { describeOutcome } from './outcomes.ts';
@@ -65,6 +66,13 @@ export function judgeAllMatch(
  */
 export function planAllMatchSampling({ alpha = 1e-4, minShiftPoints = 10 }: { alpha?: number; minShiftPoints?: number } = {}): number {
   return Math.ceil(Math.log(alpha) / Math.log(1 - minShiftPoints / 100));
+}
+
+/** How many requests a catalogue check sends at the run's α (helpers/config/features.ts PlannedRequests). */
+export function plannedRequests(requests: PlannedRequests, alpha: number, expectedRate?: number): number {
+  if (requests === 'all-match') return planAllMatchSampling({ alpha });
+  if (requests === 'rate') return planRateSampling(expectedRate ?? 0.1, { alpha });
+  return requests;
 }
 
 export interface RateOptions {

@@ -1,8 +1,8 @@
 import type { MeshproofConfig } from '../config/config.ts';
-import { featureCatalog, type CheckSpec, type FeatureName, type PlannedRequests } from '../config/features.ts';
-import type { Expectation } from '../judge/expectation.ts';
+import { featureCatalog, type CheckSpec, type FeatureName } from '../config/features.ts';
+import { metricSlack, type Expectation } from '../judge/expectation.ts';
 import type { RequestMatcher } from '../judge/matchers.ts';
-import { planAllMatchSampling, planRateSampling } from '../judge/rates.ts';
+import { plannedRequests } from '../judge/rates.ts';
 import { judgeExpectation } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
@@ -67,13 +67,6 @@ export function checkOf<F extends FeatureName, J extends CheckSpec['judge']>(fea
   return { ...(spec as Extract<CheckSpec, { judge: J }>), id };
 }
 
-/** How many requests a check sends at this run's α. */
-export function plannedRequests(requests: PlannedRequests, alpha: number, expectedRate?: number): number {
-  if (requests === 'all-match') return planAllMatchSampling({ alpha });
-  if (requests === 'rate') return planRateSampling(expectedRate ?? 0.1, { alpha });
-  return requests;
-}
-
 export function recordingOf(
   env: StepEnv,
   feature: FeatureName,
@@ -97,9 +90,6 @@ export function recordingOf(
   };
   return { ...recording, verdict: judgeExpectation(expectation, requests, metrics) };
 }
-
-/** Requests a destination sidecar may count beyond the batch: a page productpage retried, a stray probe. */
-export const metricSlack = (count: number) => Math.max(2, Math.ceil(count * 0.01));
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */
 export function baselineOf(env: StepEnv, selector: MetricSelector): Promise<Snapshot> {
@@ -173,6 +163,8 @@ export function requestExpectation(check: CheckSpec, alpha: number): Expectation
       throw new Error(`${check.title}: a ${check.judge} check is not judged on requests alone`);
   }
 }
+
+export { plannedRequests };
 
 export function verdictsOf(observed: Observed): Verdict[] {
   return observed.recordings.map((r) => r.verdict!);

@@ -22,11 +22,11 @@ describe('the lab commands', () => {
     expect(cluster.calls[0]!.input).not.toContain('meshproof-live-probe');
   });
 
-  it('reset removes every demo object and re-applies the baseline routing', async () => {
+  it('reset removes every demo object and meshproof\'s instruments, and re-applies the baseline routing', async () => {
     const cluster = new FakeCluster();
     await resetLab(cluster, loadConfig({}, tempDir()));
     const [remove, reapply] = cluster.calls;
-    expect(kinds(remove!.input!)).toEqual(['VirtualService/reviews', 'VirtualService/ratings', 'PeerAuthentication/default']);
+    expect(kinds(remove!.input!)).toEqual(['VirtualService/reviews', 'VirtualService/ratings', 'PeerAuthentication/default', 'DestinationRule/httpbin', 'VirtualService/httpbin']);
     expect(kinds(reapply!.input!)).toContain('DestinationRule/reviews');
   });
 });

@@ -52,67 +52,73 @@ export const simTimeouts = {
   MESHPROOF_TIMEOUT_EJECTION_GRACE: '3s',
 };
 
-export function useSimulatedMesh(options: { seed?: number } = {}): () => SimHarness {
-  let harness: SimHarness | undefined;
-  const dirs: string[] = [];
+/** Starts a simulated mesh with its Prometheus; `stop` ends both. For tests, see useSimulatedMesh. */
+export async function startSimHarness(options: { seed?: number } = {}): Promise<SimHarness & { stop(): Promise<void>; restoreOutstanding(): Promise<void> }> {
+  const exporter = await startIstioExporter();
+  const sim = await startSimMesh({ exporter, seed: options.seed ?? 7, baseline: baselineFiles.flatMap(loadFixture).map((f) => f.object) });
+  const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-sim-'));
+  const config = loadConfig(simTimeouts, dir);
+  const runner = new SimRunner(sim);
+  const run = {
+    runId: 'sim-run',
+    config,
+    access: { kubeconfig: undefined, context: 'sim' },
+    mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
+    tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' },
+    setupPhases: [],
+  };
+  const env = stepEnvOf(run, runner);
   /** Applied and not restored yet: a test that failed half-way leaves the next one a healthy baseline all the same. */
   const outstanding = new Set<AppliedConfig>();
-  afterEach(async () => {
-    harness?.sim.heal();
-    for (const applied of [...outstanding]) await harness?.restore(applied);
-  });
+  let variants = 0;
+  const restore = async (applied: AppliedConfig) => {
+    outstanding.delete(applied);
+    await restoreBaseline(runner, config, applied);
+  };
+  return {
+    sim,
+    exporter,
+    prometheus,
+    runner,
+    env,
+    envWith: (timeouts) => ({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, ...timeouts } } }),
+    apply: async (files) => {
+      const applied = await applyFeatureConfig(runner, config, prepareFeatureConfig(files));
+      outstanding.add(applied);
+      return applied;
+    },
+    restore,
+    variant(file, replacements) {
+      let text = readFileSync(resolveDataPath(file), 'utf8');
+      for (const [from, to] of replacements) {
+        if (!text.includes(from)) throw new Error(`${file} has no "${from}" to replace`);
+        text = text.replaceAll(from, to);
+      }
+      variants += 1;
+      const copy = path.join(dir, `${variants}-${path.basename(file)}`);
+      writeFileSync(copy, text);
+      return copy;
+    },
+    async restoreOutstanding() {
+      sim.heal();
+      for (const applied of [...outstanding]) await restore(applied);
+    },
+    async stop() {
+      await Promise.all([sim.stop(), prometheus.stop(), exporter.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One simulated mesh for a test file: started before its tests, back to the baseline after each, stopped after all. */
+export function useSimulatedMesh(options: { seed?: number } = {}): () => SimHarness {
+  let harness: Awaited<ReturnType<typeof startSimHarness>> | undefined;
   beforeAll(async () => {
-    const exporter = await startIstioExporter();
-    const sim = await startSimMesh({ exporter, seed: options.seed ?? 7, baseline: baselineFiles.flatMap(loadFixture).map((f) => f.object) });
-    const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-sim-'));
-    dirs.push(dir);
-    const config = loadConfig(simTimeouts, dir);
-    const runner = new SimRunner(sim);
-    const run = {
-      runId: 'sim-run',
-      config,
-      access: { kubeconfig: undefined, context: 'sim' },
-      mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
-      tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' },
-      setupPhases: [],
-    };
-    const env = stepEnvOf(run, runner);
-    let variants = 0;
-    const restore = async (applied: AppliedConfig) => {
-      outstanding.delete(applied);
-      await restoreBaseline(runner, config, applied);
-    };
-    harness = {
-      sim,
-      exporter,
-      prometheus,
-      runner,
-      env,
-      envWith: (timeouts) => ({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, ...timeouts } } }),
-      apply: async (files) => {
-        const applied = await applyFeatureConfig(runner, config, prepareFeatureConfig(files));
-        outstanding.add(applied);
-        return applied;
-      },
-      restore,
-      variant(file, replacements) {
-        let text = readFileSync(resolveDataPath(file), 'utf8');
-        for (const [from, to] of replacements) {
-          if (!text.includes(from)) throw new Error(`${file} has no "${from}" to replace`);
-          text = text.replaceAll(from, to);
-        }
-        variants += 1;
-        const copy = path.join(dir, `${variants}-${path.basename(file)}`);
-        writeFileSync(copy, text);
-        return copy;
-      },
-    };
+    harness = await startSimHarness(options);
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all([harness?.sim.stop(), harness?.prometheus.stop(), harness?.exporter.stop()]);
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => harness?.restoreOutstanding());
+  afterAll(() => harness?.stop());
   return () => {
     if (!harness) throw new Error('the simulated mesh is not up (beforeAll failed?)');
     return harness;

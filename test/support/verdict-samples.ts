@@ -1,0 +1,89 @@
+/**
+ * Makes the per-verdict sample recordings in docs/recordings/verdicts/: for every verdict the sound-verdicts work
+ * added (the controls, the mTLS outcome, jason's abort rate, the ejection, the retries), one recording of the
+ * healthy simulated mesh and one of the mesh broken the way that verdict exists to catch. Each is the real
+ * output of the suite's step (helpers/suite/steps/) against test/support/mesh-sim and a real Prometheus, with
+ * the lab's own files: the healthy ejection sample really waited the lab's 3 minutes.
+ * Run: npx tsx test/support/verdict-samples.ts   (about five minutes)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fromRoot } from '../../helpers/config/data-file.ts';
+import type { Recording } from '../../helpers/record/recording.ts';
+import type { Observed } from '../../helpers/suite/step-env.ts';
+import { observeAbortRate, observeDelayForJasonOnly } from '../../helpers/suite/steps/faults.ts';
+import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../../helpers/suite/steps/mtls.ts';
+import { observeCircuitBreaker, observeEjection, observeNoRetriesBefore, observeRetries } from '../../helpers/suite/steps/resilience.ts';
+import type { Breakage } from './mesh-sim/mesh.ts';
+import { startSimHarness } from './mesh-sim/harness.ts';
+
+/** The harness, and the configuration last applied (the ejection step reads its DestinationRule). */
+type Harness = Awaited<ReturnType<typeof startSimHarness>> & { lastApplied?: Awaited<ReturnType<Awaited<ReturnType<typeof startSimHarness>>['apply']>> };
+
+interface Sample {
+  check: string;
+  /** Runs the step on the mesh as it is and returns what it observed. */
+  observe: (h: Harness) => Promise<Observed>;
+  /** Files applied first (none: the baseline). */
+  files?: (h: Harness) => string[];
+  broken: { breakage?: Breakage; files?: (h: Harness) => string[]; why: string };
+}
+
+const strict = ['fixtures/features/07-mtls-strict.yaml'];
+const delay = ['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml'];
+const breaker = ['fixtures/features/03-circuit-breaker.yaml', 'fixtures/checks/httpbin-outlier-detection.yaml'];
+const retries = ['fixtures/features/05-timeout-retry.yaml', 'fixtures/features/02-fault-injection.yaml', 'fixtures/checks/httpbin-retries.yaml'];
+const abortOnlyOthers = (h: Harness) => [
+  h.variant('fixtures/features/02-fault-injection.yaml', [['fixedDelay: 7s\n        abort:\n          percentage:\n            value: 10\n          httpStatus: 500\n', 'fixedDelay: 7s\n']]),
+];
+
+const samples: Sample[] = [
+  { check: 'mtls-strict/plaintext-before', observe: (h) => observePlaintextServedBefore(h.env), broken: { breakage: { kind: 'legacy-client', fails: 'refused' }, why: 'the client outside the mesh cannot connect at all' } },
+  { check: 'mtls-strict/plaintext-refused', files: () => strict, observe: (h) => observeStrictMtls(h.env), broken: { breakage: { kind: 'plaintext-accepted' }, why: 'STRICT does not hold' } },
+  { check: 'mtls-strict/plaintext-after', observe: (h) => observePlaintextServedAfter(h.envWith({ configLive: 1_000 })), broken: { files: () => strict, why: 'the baseline was not restored' } },
+  { check: 'fault-delay/others', files: () => delay, observe: (h) => observeDelayForJasonOnly(h.env), broken: { breakage: { kind: 'end-user-match-ignored' }, why: 'the delay reaches everyone' } },
+  { check: 'fault-abort/jason', files: () => ['fixtures/features/02-fault-injection.yaml'], observe: (h) => observeAbortRate(h.env), broken: { files: abortOnlyOthers, why: "the file aborts only everyone else's calls" } },
+  { check: 'circuit-breaker/sequential', files: () => breaker, observe: (h) => observeCircuitBreaker(h.env), broken: { breakage: { kind: 'refuse-everything' }, why: 'the breaker refuses even one request at a time' } },
+  { check: 'circuit-breaker/ejection', files: () => breaker, observe: (h) => observeEjection(h.envWith({ ejectionPoll: 2_000 }), h.lastApplied!), broken: { breakage: { kind: 'no-outlier-detection' }, why: 'nothing is ejected' } },
+  { check: 'timeouts-retries/no-retries-before', observe: (h) => observeNoRetriesBefore(h.env), broken: { files: () => retries, why: 'the retry policy is still in place' } },
+  { check: 'timeouts-retries/retries', files: () => retries, observe: (h) => observeRetries(h.env), broken: { breakage: { kind: 'no-retries' }, why: 'the mesh does not retry' } },
+];
+
+async function record(h: Harness, sample: Sample, files: string[] | undefined, breakage: Breakage | undefined): Promise<Recording> {
+  if (files) h.lastApplied = await h.apply(files);
+  if (breakage) h.sim.break(breakage);
+  try {
+    const observed = await sample.observe(h);
+    const recording = observed.recordings.find((r) => r.check === sample.check);
+    if (!recording) throw new Error(`${sample.check}: the step made no such recording (it made ${observed.recordings.map((r) => r.check).join(', ')})`);
+    return { ...recording, runId: 'sample' };
+  } finally {
+    await h.restoreOutstanding();
+  }
+}
+
+export async function makeVerdictSamples(only?: string): Promise<Record<string, Recording>> {
+  const h: Harness = await startSimHarness({ seed: 21 });
+  const made: Record<string, Recording> = {};
+  try {
+    for (const sample of samples.filter((s) => !only || s.check === only)) {
+      const name = sample.check.replace('/', '.');
+      made[`${name}.healthy`] = await record(h, sample, sample.files?.(h), undefined);
+      made[`${name}.broken`] = await record(h, sample, sample.broken.files?.(h) ?? sample.files?.(h), sample.broken.breakage);
+      process.stderr.write(`${sample.check}: made (broken: ${sample.broken.why})\n`);
+    }
+  } finally {
+    await h.stop();
+  }
+  return made;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const dir = fromRoot('docs', 'recordings', 'verdicts');
+  mkdirSync(dir, { recursive: true });
+  for (const [name, rec] of Object.entries(await makeVerdictSamples(process.argv[2]))) {
+    const file = path.join(dir, `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(rec, null, 2)}\n`);
+    process.stdout.write(`${rec.verdict!.pass ? 'PASS' : 'FAIL'} ${path.relative(fromRoot(), file)}\n     ${rec.verdict!.sentence.slice(0, 240)}\n`);
+  }
+}
