@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../helpers/config/data-file.ts';
 
@@ -15,6 +16,21 @@ describe('toolchain', () => {
     };
     walk(fromRoot('node_modules'));
     expect(copies).toHaveLength(1);
+  });
+
+  it('supports Node 22 and 24, and every installed package does too, so npm ci warns of no engine there', () => {
+    const own = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { engines: { node: string } };
+    const supported = ['22.13.0', '22.21.0', '24.0.0', '24.11.0'];
+    for (const node of supported) expect(semver.satisfies(node, own.engines.node), `${node} in ${own.engines.node}`).toBe(true);
+    expect(semver.satisfies('20.20.2', own.engines.node)).toBe(false); // end of life: npm says so (EBADENGINE)
+    const lock = JSON.parse(readFileSync(fromRoot('package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+    const refusing = Object.entries(lock.packages)
+      .filter(([name]) => name.startsWith('node_modules/'))
+      .flatMap(([name, entry]) => {
+        const range = Array.isArray(entry.engines) ? undefined : entry.engines?.node;
+        return range ? supported.filter((node) => !semver.satisfies(node, range)).map((node) => `${name} wants node ${range}, not ${node}`) : [];
+      });
+    expect(refusing).toEqual([]);
   });
 
   it('pins the versions that work on Node 20', () => {

@@ -139,12 +139,14 @@ export const fixtureBookinfoImagePrefix = 'registry.istio.io/release/examples-bo
 
 /**
  * Adapts objects to the configured Istio release: Bookinfo images come from the registry and tag shipped with
- * that release (the registry moved at 1.30). Returns new objects; the fixtures stay as a person applies them.
+ * that release (the registry moved at 1.30), or from the hub the user chose (MESHPROOF_ISTIO_HUB), where Istio
+ * publishes them beside its own images. Returns new objects; the fixtures stay as a person applies them.
  */
-export function renderForRelease(objects: FixtureObject[], istio: IstioRelease): FixtureObject[] {
+export function renderForRelease(objects: FixtureObject[], istio: IstioRelease, hub?: string): FixtureObject[] {
+  const prefix = hub ? `${hub}/examples-bookinfo-` : istio.bookinfo.imagePrefix;
   const rewrite = (image: string) =>
     image.startsWith(fixtureBookinfoImagePrefix)
-      ? `${istio.bookinfo.imagePrefix}${image.slice(fixtureBookinfoImagePrefix.length).replace(/:[^:]+$/, '')}:${istio.bookinfo.tag}`
+      ? `${prefix}${image.slice(fixtureBookinfoImagePrefix.length).replace(/:[^:]+$/, '')}:${istio.bookinfo.tag}`
       : image;
   return objects.map(({ file, object }) => {
     const copy = structuredClone(object);

@@ -34,6 +34,11 @@ export interface MeshproofConfig {
   kubeconfig: string | undefined;
   context: string | undefined;
   containerEngine: 'auto' | 'docker' | 'podman';
+  /**
+   * Where Istio's images (and Bookinfo's) are pulled from when the user chose a registry (MESHPROOF_ISTIO_HUB):
+   * a mirror, or a registry that moved. Undefined: the charts' own default, which supported-versions.yaml states.
+   */
+  istioHub: string | undefined;
   timeouts: Timeouts;
   /** Significance level of every statistical assertion. */
   alpha: number;
@@ -151,6 +156,16 @@ const settings = {
     key: 'containerEngine',
     parse: fromSchema(z.enum(['auto', 'docker', 'podman']), 'expected one of auto, docker, podman'),
   },
+  // A registry host with an optional port and path, as Istio's `hub` takes it (docker.io/istio, registry.istio.io/release,
+  // my-mirror.example:5000/istio); no scheme and no tag.
+  istioHub: {
+    env: 'MESHPROOF_ISTIO_HUB',
+    key: 'istioHub',
+    parse: fromSchema(
+      z.string().trim().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/),
+      'expected an image registry and path without a scheme or tag, such as registry.istio.io/release or my-mirror.example:5000/istio',
+    ),
+  },
   alpha: { env: 'MESHPROOF_ALPHA', key: 'alpha', parse: parseAlpha },
   skip: { env: 'MESHPROOF_SKIP', key: 'skip', parse: parseSkip },
   only: { env: 'MESHPROOF_ONLY', key: 'only', parse: parseOnly },
@@ -263,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     kubeconfig: parsed.kubeconfig ? path.resolve(cwd, parsed.kubeconfig) : undefined,
     context: parsed.context,
     containerEngine: parsed.containerEngine ?? 'auto',
+    istioHub: parsed.istioHub,
     timeouts,
     alpha: parsed.alpha ?? 1e-4,
     skip: parsed.skip ?? {},

@@ -7,8 +7,10 @@
 export const defaultTimeouts = {
   /** A container engine or an API server must answer a preflight probe within this. */
   preflight: 10_000,
-  /** Downloading one cluster tool (kind, helm, kubectl) and its checksum. */
+  /** Downloading one cluster tool (kind, helm, kubectl) and its checksum, retries included. */
   toolDownload: 300_000,
+  /** The first pause before retrying a failed download (a reset, HTTP 5xx or 429); it doubles after each try. */
+  toolDownloadRetry: 500,
   /** `kind create cluster --wait`: the control plane becomes Ready. */
   clusterCreate: 300_000,
   /** One `helm upgrade --install` with --wait (istiod pulls images on a cold runner). */

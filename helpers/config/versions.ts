@@ -12,7 +12,13 @@ const supportedVersionsSchema = z.object({
     .array(
       z.object({
         version: z.string().regex(/^\d+\.\d+\.\d+$/),
+        /** The day the release was published (istio.io's announcement). */
+        released: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+        /** Its end of life, when istio.io has stated it; null until then. */
+        endOfLife: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
         kubernetes: z.array(minor).min(1),
+        /** Where this release's own images come from by default (MESHPROOF_ISTIO_HUB overrides it). */
+        hub: z.string().min(1),
         bookinfo: z.object({ imagePrefix: z.string().min(1), tag: z.string().min(1) }),
       }),
     )

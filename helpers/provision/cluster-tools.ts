@@ -6,17 +6,19 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import * as tar from 'tar';
-import { fetch } from 'undici';
 import { z } from 'zod';
 import { loadYamlData } from '../config/data-file.ts';
 import { MeshproofError } from '../errors.ts';
 import { errorText, formatDuration } from '../gate/poll.ts';
+import { fetchWithRetry, HttpStatusError } from './download.ts';
 
 /**
  * kind, helm and kubectl at the versions pinned in fixtures/cluster/cluster-tools.yaml: the user's own binary
  * when it reports exactly that version, else a copy in the tools cache, else a download checked against the
- * publisher's sha256. A binary only ever reaches its cache path after that check, so a cached file needs no
- * second check.
+ * sha256 pinned for this platform in that file (or, where none is pinned yet, the publisher's checksum file,
+ * said so in the log). A binary only ever reaches its cache path after that check, so a cached file needs no
+ * second check. Transient download failures (a reset, HTTP 5xx or 429) are retried with back-off within the
+ * download's time budget; a 404 or a wrong checksum is not.
  */
 
 export const clusterToolNames = ['kind', 'helm', 'kubectl'] as const;
@@ -30,8 +32,13 @@ const relativePath = z
   .min(1)
   .refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), 'must be a path inside the archive');
 
+export const toolPlatformKeys = ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64'] as const;
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lower-case sha256 (64 hex digits)');
+
 const toolSpecSchema = z.strictObject({
   version: z.string().regex(/^v\d+\.\d+\.\d+$/, 'must look like v1.2.3'),
+  /** The sha256 of the downloaded file per platform, from the publisher's release material (cited beside it). */
+  sha256: z.partialRecord(z.enum(toolPlatformKeys), sha256Hex).optional(),
   binary: z.string().regex(/^[\w.-]+$/, 'must be a file name'),
   download: z.discriminatedUnion('archive', [
     z.strictObject({ url: urlTemplate, archive: z.literal('none') }),
@@ -132,6 +139,8 @@ export function parseChecksumFile(
 export interface EnsureClusterToolOptions {
   /** Budget for fetching one tool, checksum file and download together (timeouts.toolDownload). */
   timeoutMs: number;
+  /** The first pause before retrying a failed request, doubling after each (timeouts.toolDownloadRetry). */
+  retryMinMs?: number;
   /** Budget for one `<binary> version` call; defaults to timeoutMs. */
   versionCheckTimeoutMs?: number;
   /** Where downloaded tools are kept: <toolsDir>/<tool>/<version>/<binary> (config.toolsDir). */
@@ -211,14 +220,17 @@ async function downloadVerified(
     say: (line: string) => void;
   },
 ): Promise<void> {
-  const { url, checksumUrl, binaryInArchive } = resolveToolUrls(spec, toolPlatform());
+  const platform = toolPlatform();
+  const { url, checksumUrl, binaryInArchive } = resolveToolUrls(spec, platform);
+  const pinned = spec.sha256?.[`${platform.os}/${platform.arch}`];
   const versionCommand = [spec.binary, ...spec.versionCheck.args].join(' ');
   const failure = (failedUrl: string, problem: string) =>
     new MeshproofError(
       `${tool} ${spec.version}: ${problem}\n  URL: ${failedUrl}`,
-      `Retry; a network hiccup or a rate limit passes. If it keeps failing, install ${tool} ${spec.version} ` +
-        `yourself and put it on PATH: meshproof uses any ${spec.binary} on PATH whose \`${versionCommand}\` ` +
-        `reports ${spec.version}.`,
+      `Retry later; meshproof already retried what a network hiccup or a rate limit explains. Without internet ` +
+        `access, provide ${tool} ${spec.version} yourself: either on PATH (meshproof uses any ${spec.binary} whose ` +
+        `\`${versionCommand}\` reports ${spec.version}), or as ${context.destination} (MESHPROOF_TOOLS_DIR moves ` +
+        `that folder, e.g. to a copy from a machine that has it).`,
     );
   const signal = AbortSignal.timeout(context.timeoutMs);
   // Turns a network error, an abort at the deadline or a broken archive into the user-facing failure.
@@ -235,14 +247,15 @@ async function downloadVerified(
       );
     }
   };
+  // Transient failures (a reset, HTTP 5xx or 429) are retried within the budget; a 404 is final.
   const get = (getUrl: string, what: string) =>
     step(getUrl, what, async () => {
-      const response = await fetch(getUrl, { signal }); // follows redirects (GitHub and dl.k8s.io redirect)
-      if (!response.ok || !response.body) {
-        await response.body?.cancel();
-        throw failure(getUrl, `${what} failed: the server answered HTTP ${response.status} ${response.statusText}`);
+      try {
+        return await fetchWithRetry(getUrl, { signal, retryMinMs: context.retryMinMs ?? 500, onRetry: (why) => context.say(`${what} failed (${why}); retrying`) });
+      } catch (error) {
+        if (error instanceof HttpStatusError) throw failure(getUrl, `${what} failed: ${error.message}`);
+        throw error;
       }
-      return response;
     });
 
   // Staged inside the tools dir: the final rename stays on one filesystem (so it is atomic), and a failure
@@ -251,11 +264,18 @@ async function downloadVerified(
   const workDir = await mkdtemp(path.join(context.toolsDir, `.download-${tool}-`));
   try {
     const fileName = path.posix.basename(new URL(url).pathname);
-    const checksumResponse = await get(checksumUrl, 'fetching the checksum file');
-    const checksumText = await step(checksumUrl, 'fetching the checksum file', () => checksumResponse.text());
-    const expected = await step(checksumUrl, 'reading the checksum file', async () =>
-      parseChecksumFile(checksumText, spec.checksum.format, fileName),
-    );
+    let expected: string;
+    let expectedFrom: string;
+    if (pinned) {
+      expected = pinned;
+      expectedFrom = `pinned in ${clusterToolsFile}`;
+    } else {
+      const checksumResponse = await get(checksumUrl, 'fetching the checksum file');
+      const checksumText = await step(checksumUrl, 'fetching the checksum file', () => checksumResponse.text());
+      expected = await step(checksumUrl, 'reading the checksum file', async () => parseChecksumFile(checksumText, spec.checksum.format, fileName));
+      expectedFrom = `from ${checksumUrl}`;
+      context.say(`no sha256 is pinned for ${platform.os}/${platform.arch} in ${clusterToolsFile}: checked against the publisher's checksum file only`);
+    }
 
     const response = await get(url, 'the download');
     const size = Number(response.headers.get('content-length'));
@@ -279,10 +299,10 @@ async function downloadVerified(
     if (actual !== expected) {
       throw failure(
         url,
-        `sha256 mismatch, the download was refused: expected ${expected} (from ${checksumUrl}), got ${actual}`,
+        `sha256 mismatch, the download was refused: expected ${expected} (${expectedFrom}), got ${actual}`,
       );
     }
-    context.say('sha256 verified');
+    context.say(`sha256 verified (${expectedFrom})`);
 
     let staged = downloaded;
     if (binaryInArchive) {

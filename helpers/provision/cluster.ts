@@ -11,7 +11,13 @@ export function clusterAccess(config: MeshproofConfig): ClusterAccess {
 
 /** The pinned tools (downloaded once when missing), wired to the run's cluster. */
 export async function openClusterRunner(config: MeshproofConfig, access: ClusterAccess, log: Log): Promise<ToolRunner> {
-  const options = { timeoutMs: config.timeouts.toolDownload, versionCheckTimeoutMs: config.timeouts.preflight, toolsDir: config.toolsDir, log };
+  const options = {
+    timeoutMs: config.timeouts.toolDownload,
+    retryMinMs: config.timeouts.toolDownloadRetry,
+    versionCheckTimeoutMs: config.timeouts.preflight,
+    toolsDir: config.toolsDir,
+    log,
+  };
   // An existing cluster needs no kind: nothing is downloaded for it, and a stray kind call would fail loudly.
   const tools =
     config.target === 'kind'

@@ -22,7 +22,13 @@ export function renderPlan(config: MeshproofConfig, plan: StackPhase[], options:
     config.target === 'kind'
       ? `a kind cluster "${config.clusterName}" (Kubernetes ${config.kubernetes!.version})`
       : `the existing cluster of ${config.context ? `context "${config.context}"` : 'the current context'}`;
-  out.push(`meshproof plan: Istio ${config.istio.version} on ${target}`, '');
+  out.push(`meshproof plan: Istio ${config.istio.version} on ${target}`);
+  out.push(
+    config.istioHub
+      ? `Istio's and Bookinfo's images from ${config.istioHub} (MESHPROOF_ISTIO_HUB)`
+      : `Istio's images from the charts' default hub (${config.istio.hub} for ${config.istio.version}); Bookinfo's from ${config.istio.bookinfo.imagePrefix}*:${config.istio.bookinfo.tag}`,
+    '',
+  );
   plan.forEach((phase, i) => {
     out.push(`${i + 1}. ${phase.name}`);
     const step = phase.step;
@@ -33,6 +39,9 @@ export function renderPlan(config: MeshproofConfig, plan: StackPhase[], options:
       out.push(`   helm ${helmInstallArgs(step, config, (file) => file).join(' ')}`);
       out.push(`   (skipped when ${step.release} is deployed from ${step.chart}-${step.version} with exactly these values)`);
       out.push(`   values (${step.valuesFiles.join(' + ')}):`, indent(Object.keys(step.values).length ? stringify(step.values) : '{}'));
+    } else if (step.kind === 'pinned-configmap') {
+      out.push(`   kubectl ${applyArgs.join(' ')}   ConfigMap ${step.namespace}/${step.name}, each file fetched and checked against its sha256 (${step.file}):`);
+      for (const entry of step.entries) out.push(`   - ${entry.key}: ${entry.title}`, `       ${entry.url}`, `       sha256 ${entry.sha256}`);
     } else {
       out.push(`   kubectl ${applyArgs.join(' ')}   (skipped when kubectl diff finds no difference)`);
       for (const { file, object } of step.objects) out.push(`   --- ${describeObject(object)}  (${file})`, indent(stringify(object)));

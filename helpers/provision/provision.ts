@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { stringify } from 'yaml';
 import type { MeshproofConfig } from '../config/config.ts';
@@ -7,6 +8,8 @@ import { pollUntil } from '../gate/poll.ts';
 import type { PhaseTracker } from '../report/progress.ts';
 import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
 import { runOrFail, type ClusterRunner, type PortForward } from './runner.ts';
+import { fetchPinned } from './download.ts';
+import type { KubeObject } from '../apply/manifests.ts';
 import {
   buildStackPlan,
   trafficGenerator,
@@ -14,6 +17,7 @@ import {
   type ApplyStep,
   type HelmReleaseStep,
   type KindClusterStep,
+  type PinnedConfigMapStep,
   type StackPhase,
   type StackStep,
 } from './stack.ts';
@@ -139,7 +143,29 @@ function runStep(step: StackStep, options: ProvisionOptions): Promise<string | v
       return ensureHelmRelease(step, options);
     case 'apply':
       return ensureApplied(step, options);
+    case 'pinned-configmap':
+      return ensurePinnedConfigMap(step, options);
   }
+}
+
+/**
+ * Fetches every file of the ConfigMap from its publisher (or the cache), refuses any whose sha256 is not the
+ * pinned one, then applies the ConfigMap like any manifest (skipped when the cluster already holds it).
+ */
+async function ensurePinnedConfigMap(step: PinnedConfigMapStep, options: ProvisionOptions): Promise<string | void> {
+  const { config } = options;
+  const data: Record<string, string> = {};
+  for (const entry of step.entries) {
+    data[entry.key] = await fetchPinned(entry, {
+      cacheDir: path.join(config.toolsDir, 'pinned-files'),
+      timeoutMs: config.timeouts.toolDownload,
+      retryMinMs: config.timeouts.toolDownloadRetry,
+      what: `${entry.title} (${step.file})`,
+      log: (line) => options.phases.note(line),
+    });
+  }
+  const object: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: step.name, namespace: step.namespace, labels: { 'app.kubernetes.io/managed-by': 'meshproof' } }, data };
+  return ensureApplied({ kind: 'apply', files: [step.file], objects: [{ file: step.file, object }] }, options);
 }
 
 async function ensureKindCluster(step: KindClusterStep, { runner, config }: ProvisionOptions): Promise<string | void> {
@@ -230,6 +256,7 @@ export function helmInstallArgs(step: HelmReleaseStep, config: MeshproofConfig, 
     '--namespace', step.namespace,
     '--create-namespace',
     ...step.valuesFiles.flatMap((file) => ['--values', valuesPath(file)]),
+    ...Object.entries(step.set).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
     '--wait',
     '--timeout', `${Math.round(config.timeouts.helmInstall / 1000)}s`,
   ];

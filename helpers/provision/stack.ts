@@ -31,7 +31,9 @@ export interface HelmReleaseStep {
   version: string;
   /** Passed to helm in order; later files win, as with repeated --values. */
   valuesFiles: string[];
-  /** What helm will hold as the user-supplied values: the files merged the way helm merges them. */
+  /** Single values set from meshproof's settings (`--set key=value`, after the files), e.g. global.hub. */
+  set: Record<string, string>;
+  /** What helm will hold as the user-supplied values: the files merged the way helm merges them, then `set`. */
   values: Record<string, unknown>;
   /** Deployments (in `namespace`) the release must have Available before the next phase. */
   deployments: string[];
@@ -43,7 +45,17 @@ export interface ApplyStep {
   objects: FixtureObject[];
 }
 
-export type StackStep = KindClusterStep | HelmReleaseStep | ApplyStep;
+/** A ConfigMap of files fetched from their publisher, each checked against its pinned sha256 first. */
+export interface PinnedConfigMapStep {
+  kind: 'pinned-configmap';
+  /** The data file that pins the sources (for messages and the plan). */
+  file: string;
+  namespace: string;
+  name: string;
+  entries: { key: string; url: string; sha256: string; title: string }[];
+}
+
+export type StackStep = KindClusterStep | HelmReleaseStep | ApplyStep | PinnedConfigMapStep;
 
 export interface StackPhase {
   name: string;
@@ -94,6 +106,35 @@ const kindClusterSchema = z.strictObject({
   runtimeConfig: z.record(z.string(), z.string()).optional(),
 });
 
+const dashboardsSchema = z.strictObject({
+  // http is allowed (a mirror, a test): the pinned sha256 is what is trusted, not the transport.
+  url: z.string().regex(/^https?:\/\/\S+\{version\}\S*\{file\}$/, 'an http(s) URL template with {version} and {file}'),
+  configMap: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+  dashboards: z
+    .array(
+      z.strictObject({
+        file: z.string().regex(/^[\w.-]+\.json$/),
+        key: z.string().regex(/^[\w.-]+\.json$/),
+        title: z.string().min(1),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a lower-case sha256'),
+      }),
+    )
+    .min(1),
+});
+
+/** Istio's dashboards of the release under test, with their pinned hashes (fixtures/addons/grafana-dashboards.yaml). */
+function grafanaDashboards(istioVersion: string): PinnedConfigMapStep {
+  const file = 'fixtures/addons/grafana-dashboards.yaml';
+  const data = loadYamlData(file, dashboardsSchema);
+  return {
+    kind: 'pinned-configmap',
+    file,
+    namespace: 'istio-system',
+    name: data.configMap,
+    entries: data.dashboards.map((d) => ({ key: d.key, title: d.title, sha256: d.sha256, url: data.url.replace('{version}', istioVersion).replace('{file}', d.file) })),
+  };
+}
+
 const chartRef = z.strictObject({ repo: z.string().url(), chart: z.string().min(1), version: z.string().min(1) });
 const addonVersionsSchema = z.object({
   istio: z.record(
@@ -125,7 +166,7 @@ function readValues(file: string): Record<string, unknown> {
 }
 
 function manifests(files: string[], config: MeshproofConfig, rewrite?: (objects: FixtureObject[]) => FixtureObject[]): ApplyStep {
-  let objects = renderForRelease(files.flatMap(loadFixture), config.istio);
+  let objects = renderForRelease(files.flatMap(loadFixture), config.istio, config.istioHub);
   if (rewrite) objects = rewrite(objects);
   objects.forEach(validateObject);
   return { kind: 'apply', files, objects };
@@ -153,9 +194,16 @@ export function mergeHelmValues(base: Record<string, unknown>, override: Record<
   return merged;
 }
 
-function helm(release: Omit<HelmReleaseStep, 'kind' | 'values'>): HelmReleaseStep {
-  const values = release.valuesFiles.map(readValues).reduce(mergeHelmValues, {});
-  return { kind: 'helm-release', ...release, values };
+function helm(release: Omit<HelmReleaseStep, 'kind' | 'values' | 'set'> & { set?: Record<string, string> }): HelmReleaseStep {
+  const set = release.set ?? {};
+  const fromSet = Object.entries(set).map(([key, value]) => key.split('.').reduceRight<unknown>((inner, part) => ({ [part]: inner }), value) as Record<string, unknown>);
+  const values = [...release.valuesFiles.map(readValues), ...fromSet].reduce(mergeHelmValues, {});
+  return { kind: 'helm-release', ...release, set, values };
+}
+
+/** The images of Istio's own components: MESHPROOF_ISTIO_HUB when set, else the chart's default hub. */
+function hubValues(config: MeshproofConfig): Record<string, string> {
+  return config.istioHub ? { 'global.hub': config.istioHub } : {};
 }
 
 /** The Jaeger image follows the Istio release (its sample pins one); the manifest is written with 1.30's. */
@@ -181,7 +229,17 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
     },
     {
       name: `Istio control plane (istio/istiod ${istioVersion})`,
-      step: helm({ release: 'istiod', namespace: 'istio-system', repo: istioChartsRepo, chart: 'istiod', version: istioVersion, valuesFiles: ['fixtures/istio/istiod-values.yaml'], deployments: ['istiod'] }),
+      // The gateway's proxy image comes from istiod's injection template, so the hub is set here only.
+      step: helm({
+        release: 'istiod',
+        namespace: 'istio-system',
+        repo: istioChartsRepo,
+        chart: 'istiod',
+        version: istioVersion,
+        valuesFiles: ['fixtures/istio/istiod-values.yaml'],
+        set: hubValues(config),
+        deployments: ['istiod'],
+      }),
     },
     {
       // After istiod: the gateway's `image: auto` is filled in by sidecar injection (gateway/README.md).
@@ -203,6 +261,8 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
       name: `Prometheus (${addons.prometheus.chart} ${addons.prometheus.version})`,
       step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFiles: ['fixtures/addons/prometheus-values.yaml'], deployments: ['prometheus'] }),
     },
+    // Before Grafana: its pod mounts this ConfigMap as the istio dashboard folder.
+    { name: `Istio ${istioVersion}'s Grafana dashboards (verified)`, step: grafanaDashboards(istioVersion) },
     {
       name: `Grafana (${addons.grafana.chart} ${addons.grafana.version})`,
       step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFiles: ['fixtures/addons/grafana-values.yaml'], deployments: ['grafana'] }),

@@ -42,7 +42,7 @@ describe('npm test without a cluster', () => {
   it('stops before preflight on an invalid setting, with exit code 2', async () => {
     const run = await conformanceRun({ MESHPROOF_ISTIO_VERSION: 'banana' });
     expect(run.exitCode).toBe(2);
-    expect(run.all).toContain('MESHPROOF_ISTIO_VERSION=banana is not a supported Istio version; allowed: 1.30, 1.30.3, 1.29, 1.29.6.');
+    expect(run.all).toContain('MESHPROOF_ISTIO_VERSION=banana is not a supported Istio version; allowed: 1.31, 1.31.1, 1.30, 1.30.5.');
     expect(run.all).not.toContain('preflight');
     expect(run.all).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   });

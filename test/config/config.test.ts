@@ -28,7 +28,7 @@ describe('loadConfig', () => {
   it('defaults to kind with the newest compatible Istio and Kubernetes pair', () => {
     const config = loadConfig({}, tempDir());
     expect(config.target).toBe('kind');
-    expect(config.istio.version).toBe('1.30.3');
+    expect(config.istio.version).toBe('1.31.1');
     expect(config.kubernetes?.minor).toBe('1.36');
     expect(config.kubernetes?.nodeImage).toMatch(/^kindest\/node:v1\.36\.4@sha256:[0-9a-f]{64}$/);
     expect(config.alpha).toBe(1e-4);
@@ -37,22 +37,30 @@ describe('loadConfig', () => {
   });
 
   it('accepts a minor or an exact release and picks that release\'s newest Kubernetes', () => {
-    const config = loadConfig({ MESHPROOF_ISTIO_VERSION: '1.29' }, tempDir());
-    expect(config.istio.version).toBe('1.29.6');
-    expect(config.istio.bookinfo.imagePrefix).toBe('docker.io/istio/examples-bookinfo-');
-    expect(config.kubernetes?.minor).toBe('1.35');
+    const config = loadConfig({ MESHPROOF_ISTIO_VERSION: '1.30' }, tempDir());
+    expect(config.istio.version).toBe('1.30.5');
+    expect(config.istio.bookinfo.imagePrefix).toBe('registry.istio.io/release/examples-bookinfo-');
+    expect(config.kubernetes?.minor).toBe('1.36');
+    expect(loadConfig({ MESHPROOF_ISTIO_VERSION: '1.30.5', MESHPROOF_K8S_VERSION: '1.34.11' }, tempDir()).kubernetes?.version).toBe('1.34.11');
+  });
+
+  it('takes an image hub for Istio and Bookinfo, and refuses one with a scheme or a tag', () => {
+    expect(loadConfig({}, tempDir()).istioHub).toBeUndefined();
+    expect(loadConfig({ MESHPROOF_ISTIO_HUB: 'mirror.example:5000/istio' }, tempDir()).istioHub).toBe('mirror.example:5000/istio');
+    expect(configError({ MESHPROOF_ISTIO_HUB: 'https://mirror.example/istio' }).message).toMatch(/^MESHPROOF_ISTIO_HUB=https:\/\/mirror\.example\/istio is not valid: expected an image registry/);
+    expect(configError({ MESHPROOF_ISTIO_HUB: 'docker.io/istio:1.31' }).exitCode).toBe(2);
   });
 
   it('names the variable, the bad value and the allowed values for an unknown Istio version', () => {
     const error = configError({ MESHPROOF_ISTIO_VERSION: 'banana' });
     expect(error.message).toBe(
-      'MESHPROOF_ISTIO_VERSION=banana is not a supported Istio version; allowed: 1.30, 1.30.3, 1.29, 1.29.6.',
+      'MESHPROOF_ISTIO_VERSION=banana is not a supported Istio version; allowed: 1.31, 1.31.1, 1.30, 1.30.5.',
     );
   });
 
   it('refuses an unsupported Istio/Kubernetes pair', () => {
-    const error = configError({ MESHPROOF_ISTIO_VERSION: '1.29', MESHPROOF_K8S_VERSION: '1.36' });
-    expect(error.message).toContain('MESHPROOF_K8S_VERSION=1.36 is not supported by Istio 1.29.6');
+    const error = configError({ MESHPROOF_ISTIO_VERSION: '1.30', MESHPROOF_K8S_VERSION: '1.37' });
+    expect(error.message).toContain('MESHPROOF_K8S_VERSION=1.37 is not supported by Istio 1.30.5');
   });
 
   it('refuses a Kubernetes version with no pinned node image on kind, but not on an existing cluster', () => {

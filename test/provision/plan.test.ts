@@ -17,7 +17,7 @@ function meshproof(args: string[], env: NodeJS.ProcessEnv = {}) {
 describe('the stack plan', () => {
   it.each([
     ['1.30', 'kind'],
-    ['1.29', 'kind'],
+    ['1.30', 'kind'],
     ['1.30', 'existing'],
   ])('builds and validates every fixture for Istio %s on %s', (istio, target) => {
     const config = loadConfig({ MESHPROOF_ISTIO_VERSION: istio, MESHPROOF_TARGET: target }, tempDir());
@@ -47,7 +47,7 @@ describe('meshproof plan', () => {
     expect(run.exitCode, run.all).toBe(0);
     const out = run.stdout;
     const order = [
-      'meshproof plan: Istio 1.30.3 on a kind cluster "meshproof" (Kubernetes 1.36.4)',
+      'meshproof plan: Istio 1.31.1 on a kind cluster "meshproof" (Kubernetes 1.36.4)',
       'kind create cluster --name meshproof --config -',
       'kindest/node:v1.36.4@sha256:',
       'helm upgrade --install istio-base base',

@@ -130,6 +130,6 @@ describe('preflight for an existing cluster', () => {
   it('refuses a cluster whose Kubernetes version the chosen Istio does not support', async () => {
     const kubeconfig = writeKubeconfig(await fakeApiServer('v1.28.9'));
     const error = await preflightError(existing(kubeconfig));
-    expect(error.message).toContain('runs Kubernetes 1.28.9, which Istio 1.30.3 does not support');
+    expect(error.message).toContain('runs Kubernetes 1.28.9, which Istio 1.31.1 does not support');
   });
 });

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
 import { MeshproofError } from '../../helpers/errors.ts';
 import { applyStack, helmInstallArgs } from '../../helpers/provision/provision.ts';
@@ -6,8 +9,39 @@ import { buildStackPlan, type HelmReleaseStep } from '../../helpers/provision/st
 import { PhaseTracker } from '../../helpers/report/progress.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
+import { fromRoot } from '../../helpers/config/data-file.ts';
+import { sha256Of } from '../../helpers/provision/download.ts';
+import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
 
 const tempDir = useTempDirs('meshproof-provision-');
+
+/**
+ * Istio's dashboards come from the internet: here, from a loopback server, through a copy of the fixtures whose
+ * grafana-dashboards.yaml points at it and pins the hashes of what it serves.
+ */
+let dashboards: StaticHttpServer;
+let fixtures: string;
+const dashboardBody = (key: string) => JSON.stringify({ title: `dashboard ${key}`, panels: [] });
+beforeAll(async () => {
+  dashboards = await startStaticHttpServer();
+  fixtures = path.join(mkdtempSync(path.join(os.tmpdir(), 'meshproof-fixtures-')), 'fixtures');
+  cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
+  const file = path.join(fixtures, 'addons', 'grafana-dashboards.yaml');
+  let text = readFileSync(file, 'utf8').replace(/^url: .*$/m, `url: ${dashboards.url.replace('http:', 'https:')}/istio/{version}/{file}`);
+  for (const [, name, key] of text.matchAll(/- file: (\S+)\n\s+key: (\S+)/g)) {
+    const body = dashboardBody(key!);
+    dashboards.routes[`/istio/1.31.1/${name}`] = { body };
+    dashboards.routes[`/istio/1.30.5/${name}`] = { body };
+    text = text.replace(new RegExp(`(- file: ${name!.replace(/\./g, '\\.')}[\\s\\S]*?sha256: )[0-9a-f]{64}`), `$1${sha256Of(body)}`);
+  }
+  writeFileSync(file, text.replace(/^url: https:/m, 'url: http:'));
+});
+afterAll(async () => {
+  await dashboards.close();
+  rmSync(path.dirname(fixtures), { recursive: true, force: true });
+});
+beforeEach(() => vi.stubEnv('MESHPROOF_FIXTURES_DIR', fixtures));
+afterEach(() => vi.unstubAllEnvs());
 const chartDeployments = {
   istiod: ['istiod'],
   'istio-ingressgateway': ['istio-ingressgateway'],
@@ -17,7 +51,7 @@ const chartDeployments = {
 };
 
 function setup(env: NodeJS.ProcessEnv = {}) {
-  const config: MeshproofConfig = loadConfig({ MESHPROOF_TIMEOUT_POLL: '10ms', ...env }, tempDir());
+  const config: MeshproofConfig = loadConfig({ MESHPROOF_TIMEOUT_POLL: '10ms', MESHPROOF_TOOLS_DIR: tempDir(), ...env }, tempDir());
   const cluster = new FakeCluster(chartDeployments);
   const log: string[] = [];
   const phases = new PhaseTracker((line) => log.push(line));
@@ -35,6 +69,7 @@ describe('provisioning a fresh kind cluster', () => {
       'helm upgrade --install istio-ingressgateway gateway',
       'kubectl apply --server-side --field-manager=meshproof --force-conflicts',
       'helm upgrade --install prometheus prometheus',
+      'kubectl apply --server-side --field-manager=meshproof --force-conflicts',
       'helm upgrade --install grafana grafana',
       'kubectl apply --server-side --field-manager=meshproof --force-conflicts',
       'helm upgrade --install kiali kiali-server',
@@ -58,19 +93,47 @@ describe('provisioning a fresh kind cluster', () => {
   });
 
   it('installs each chart at the pinned version with its values file, --wait and a timeout', async () => {
-    const { cluster, apply } = setup({ MESHPROOF_ISTIO_VERSION: '1.29' });
+    const { cluster, apply } = setup({ MESHPROOF_ISTIO_VERSION: '1.30' });
     await apply();
     const istiod = cluster.calls.find((c) => c.tool === 'helm' && c.args[2] === 'istiod')!.args;
-    expect(istiod).toEqual(expect.arrayContaining(['--repo', 'https://istio-release.storage.googleapis.com/charts', '--version', '1.29.6', '--namespace', 'istio-system', '--wait']));
+    expect(istiod).toEqual(expect.arrayContaining(['--repo', 'https://istio-release.storage.googleapis.com/charts', '--version', '1.30.5', '--namespace', 'istio-system', '--wait']));
     expect(istiod[istiod.indexOf('--values') + 1]).toMatch(/fixtures\/istio\/istiod-values\.yaml$/);
+    expect(istiod).not.toContain('--set');
   });
 
   it('applies Bookinfo with the image registry of the configured Istio release', async () => {
-    const { cluster, apply } = setup({ MESHPROOF_ISTIO_VERSION: '1.29' });
+    const { cluster, apply } = setup({ MESHPROOF_ISTIO_VERSION: '1.30' });
     await apply();
     const bookinfo = cluster.calls.filter((c) => c.args[0] === 'apply').map((c) => c.input ?? '').find((i) => i.includes('productpage-v1'))!;
-    expect(bookinfo).toContain('image: docker.io/istio/examples-bookinfo-reviews-v3:1.20.3');
-    expect(bookinfo).not.toContain('registry.istio.io');
+    expect(bookinfo).toContain('image: registry.istio.io/release/examples-bookinfo-reviews-v3:1.20.3');
+  });
+
+  it('takes Istio\'s and Bookinfo\'s images from MESHPROOF_ISTIO_HUB when set', async () => {
+    const { cluster, apply } = setup({ MESHPROOF_ISTIO_HUB: 'mirror.example:5000/istio' });
+    await apply();
+    const istiod = cluster.calls.find((c) => c.tool === 'helm' && c.args[2] === 'istiod')!.args;
+    expect(istiod[istiod.indexOf('--set') + 1]).toBe('global.hub=mirror.example:5000/istio');
+    const bookinfo = cluster.calls.filter((c) => c.args[0] === 'apply').map((c) => c.input ?? '').find((i) => i.includes('productpage-v1'))!;
+    expect(bookinfo).toContain('image: mirror.example:5000/istio/examples-bookinfo-reviews-v3:1.20.3');
+  });
+
+  it("puts the Istio release's own dashboards into a ConfigMap before Grafana, each checked against its sha256", async () => {
+    const { cluster, apply } = setup();
+    await apply();
+    const configMap = cluster.calls.find((c) => c.args[0] === 'apply' && (c.input ?? '').includes('name: istio-dashboards'))!;
+    expect(configMap.input).toContain('istio-mesh.json:');
+    expect(configMap.input).toContain('dashboard istio-service.json');
+    expect(dashboards.requests).toContain('/istio/1.31.1/pilot-dashboard.gen.json');
+  });
+
+  it('refuses a dashboard whose bytes are not the pinned ones, naming both hashes', async () => {
+    const served = dashboards.routes['/istio/1.31.1/istio-service-dashboard.json'];
+    dashboards.routes['/istio/1.31.1/istio-service-dashboard.json'] = { body: '{"title":"something else"}' };
+    const { apply } = setup({ MESHPROOF_TOOLS_DIR: tempDir() });
+    const error = (await apply().then(() => undefined, (e: unknown) => e)) as MeshproofError;
+    dashboards.routes['/istio/1.31.1/istio-service-dashboard.json'] = served!;
+    expect(error).toBeInstanceOf(MeshproofError);
+    expect(error.message).toMatch(/^Istio Service Dashboard \(fixtures\/addons\/grafana-dashboards\.yaml\) was refused: its sha256 is [0-9a-f]{64}, but [0-9a-f]{64} is pinned/);
   });
 
   it('reports each phase with its duration', async () => {
@@ -78,7 +141,7 @@ describe('provisioning a fresh kind cluster', () => {
     await apply();
     expect(phases.phases.map((p) => p.status)).toEqual(phases.phases.map(() => 'done'));
     expect(log).toContain('▶ kind cluster meshproof');
-    expect(log.some((line) => /^✓ Istio control plane \(istio\/istiod 1\.30\.3\) \(\d+ ms\)$/.test(line))).toBe(true);
+    expect(log.some((line) => /^✓ Istio control plane \(istio\/istiod 1\.31\.1\) \(\d+ ms\)$/.test(line))).toBe(true);
   });
 });
 
@@ -100,7 +163,7 @@ describe('provisioning a cluster that already holds the stack', () => {
     expect(again.cluster.mutations()).toEqual(['kubectl patch cronjob traffic-generator -n', 'kubectl delete jobs -n traffic-gen']);
     const skipped = again.phases.phases.filter((p) => p.status === 'skipped').map((p) => p.detail);
     expect(skipped).toContain('kind cluster meshproof (Kubernetes 1.36.4) already exists');
-    expect(skipped).toContain('istiod (istiod-1.30.3) already deployed with these values');
+    expect(skipped).toContain('istiod (istiod-1.31.1) already deployed with these values');
     expect(skipped.some((d) => /objects already as declared$/.test(d ?? ''))).toBe(true);
     expect(again.log.some((line) => line.includes('already deployed with these values — skipped'))).toBe(true);
   });
@@ -156,7 +219,7 @@ describe('a failing phase', () => {
     cluster.failures.set('upgrade --install istiod', { exitCode: 1, stdout: '', stderr: 'Error: INSTALLATION FAILED: context deadline exceeded' });
     const error = await apply().catch((e: unknown) => e);
     expect((error as Error).message).toContain('INSTALLATION FAILED: context deadline exceeded');
-    expect(phases.phases.at(-1)).toMatchObject({ name: 'Istio control plane (istio/istiod 1.30.3)', status: 'failed' });
+    expect(phases.phases.at(-1)).toMatchObject({ name: 'Istio control plane (istio/istiod 1.31.1)', status: 'failed' });
     expect(cluster.mutations()).not.toContain('helm upgrade --install istio-ingressgateway gateway');
   });
 });
@@ -166,7 +229,7 @@ describe('helmInstallArgs', () => {
     const config = loadConfig({}, tempDir());
     const step = buildStackPlan(config).find((p) => p.step.kind === 'helm-release')!.step as HelmReleaseStep;
     expect(helmInstallArgs(step, config, (f) => f).join(' ')).toBe(
-      'upgrade --install istio-base base --repo https://istio-release.storage.googleapis.com/charts --version 1.30.3 --namespace istio-system --create-namespace --values fixtures/istio/base-values.yaml --wait --timeout 600s',
+      'upgrade --install istio-base base --repo https://istio-release.storage.googleapis.com/charts --version 1.31.1 --namespace istio-system --create-namespace --values fixtures/istio/base-values.yaml --wait --timeout 600s',
     );
   });
 });

@@ -44,7 +44,7 @@ describe('waiting for the stack to serve, over real sockets', () => {
     for (const svc of ['grafana', 'tracing', 'kiali']) cluster.forwards.set(`istio-system/svc/${svc}`, addons.url);
     const phases = new PhaseTracker(() => {});
     const ready = await awaitStackReady({ config, runner: cluster, phases, quietTrafficGenerator: true }, undefined);
-    expect(ready).toMatchObject({ ingressUrl: bookinfo.url, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' });
+    expect(ready).toMatchObject({ ingressUrl: bookinfo.url, kubernetesVersion: '1.36.4', istioVersion: '1.31.1' });
     expect(ready.addons.prometheus).toBe(prometheus!.url);
     expect(phases.phases.map((p) => p.name)).toEqual([
       'every workload available',

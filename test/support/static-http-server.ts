@@ -1,8 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** What one path answers: bytes (status 200 unless given), a redirect, or headers and a first chunk, then silence. */
-export type StaticRoute = { body: string | Uint8Array; status?: number } | { redirect: string } | { stall: true };
+/**
+ * What one path answers: bytes (status 200 unless given), a redirect, headers and a first chunk then silence, or
+ * an error status for the first `failFirst` requests and then another route (a flaky server).
+ */
+export type StaticRoute =
+  | { body: string | Uint8Array; status?: number }
+  | { redirect: string }
+  | { stall: true }
+  | { failFirst: number; status: number; then: StaticRoute };
 
 export interface StaticHttpServer {
   /** http://127.0.0.1:<port>, without a trailing slash. */
@@ -21,12 +28,20 @@ export async function startStaticHttpServer(routes: Record<string, StaticRoute> 
   const server: Server = createServer((request, response) => {
     const requestPath = new URL(request.url ?? '/', 'http://loopback').pathname;
     requests.push(requestPath);
-    const route = handle.routes[requestPath];
+    let route = handle.routes[requestPath];
+    if (route && 'failFirst' in route) {
+      if (route.failFirst > 0) {
+        route.failFirst -= 1;
+        response.writeHead(route.status, { 'content-type': 'text/plain' }).end('try again');
+        return;
+      }
+      route = route.then;
+    }
     if (!route) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
     } else if ('redirect' in route) {
       response.writeHead(302, { location: route.redirect }).end();
-    } else if ('stall' in route) {
+    } else if ('stall' in route || 'failFirst' in route) {
       response.writeHead(200, { 'content-length': '1000000' }).write('partial');
     } else {
       const body = typeof route.body === 'string' ? Buffer.from(route.body) : route.body;
