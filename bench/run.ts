@@ -4,8 +4,10 @@
  */
 import { benchDriver } from './driver.ts';
 import { benchWeightedSplit } from './weighted-split.ts';
+import { benchCliStartup } from './cli-startup.ts';
 
 const sections: [string, () => Promise<string[]>][] = [
+  ['meshproof start-up, wall time (target: at most 0.5 s median on a 2-core machine)', benchCliStartup],
   ['Requests per weighted-split verdict (80/10/10): meshproof sequential vs Gateway API 500 ± 5 points', benchWeightedSplit],
   ["Traffic driver throughput vs Debian's hey, same loopback server", benchDriver],
 ];

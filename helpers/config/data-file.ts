@@ -1,12 +1,16 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 
-/** The repository root, so data files resolve the same from the CLI, vitest and global-setup. */
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository root, so data files resolve the same from the CLI, vitest and global-setup: two folders up from
+ * this file, or three from its compiled copy in dist/helpers/config/ (the CLI's install-time build).
+ */
+const twoUp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const projectRoot = path.basename(twoUp) === 'dist' && !existsSync(path.join(twoUp, 'package.json')) ? path.dirname(twoUp) : twoUp;
 
 export function fromRoot(...segments: string[]): string {
   return path.join(projectRoot, ...segments);

@@ -1,4 +1,4 @@
-import { delta, increaseOf, type MetricObservation } from '../observe/prometheus.ts';
+import { delta, increaseOf, type MetricObservation } from '../observe/metrics.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import type { Expectation } from './expectation.ts';
 import { describeMatcher, matcherPredicate } from './matchers.ts';

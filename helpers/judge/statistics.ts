@@ -7,12 +7,22 @@
  * design the weighted-split judge uses is in `split.ts` (its Bonferroni split of α is stated there); it reuses
  * `binomialPmf` from here.
  */
-import binomialTestImpl from '@stdlib/stats-binomial-test';
+import { createRequire } from 'node:module';
 import binomialPmfImpl from '@stdlib/stats-base-dists-binomial-pmf';
 import binomialCdfImpl from '@stdlib/stats-base-dists-binomial-cdf';
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
+
+// stdlib's binomial test pulls in a large module graph (about 0.1 s): loaded on first use, so the commands that
+// never test (`meshproof features`, `--help`) do not pay for it. stdlib packages are CommonJS: require is synchronous.
+const require = createRequire(import.meta.url);
+type BinomialTest = typeof import('@stdlib/stats-binomial-test');
+let binomialTestModule: BinomialTest | undefined;
+const binomialTestImpl = ((...args: Parameters<BinomialTest>) => {
+  binomialTestModule ??= require('@stdlib/stats-binomial-test') as BinomialTest;
+  return binomialTestModule(...args);
+}) as BinomialTest;
 
 /** P(X = k) for X ~ Binomial(n, p). */
 export function binomialPmf(k: number, n: number, p: number): number {

@@ -1,5 +1,5 @@
 import type { MeshproofConfig } from '../config/config.ts';
-import type { ClusterToolName } from '../provision/cluster-tools.ts';
+import type { ClusterToolName } from '../config/cluster-tools.ts';
 import type { MeshEnvironment } from '../provision/provision.ts';
 import type { ClusterAccess } from '../provision/runner.ts';
 import type { PhaseRecord } from '../report/progress.ts';

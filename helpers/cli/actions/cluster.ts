@@ -1,0 +1,103 @@
+import { applyLabFeature, resetLab } from '../../apply/lab.ts';
+import { loadConfig, type MeshproofConfig } from '../../config/config.ts';
+import { MeshproofError } from '../../errors.ts';
+import { cleanup, type CleanupScope } from '../../provision/cleanup.ts';
+import { clusterAccess, openClusterRunner } from '../../provision/cluster.ts';
+import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
+import { runPreflight } from '../../provision/preflight.ts';
+import { HostForwards, ingressUrlOnHost, provisionStack } from '../../provision/provision.ts';
+import type { ClusterRunner } from '../../provision/runner.ts';
+import { buildStackPlan } from '../../provision/stack.ts';
+import { PhaseTracker, stderrLog } from '../../report/progress.ts';
+
+/** The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset, monitor. */
+
+/** Config, the pinned tools wired to the configured context, then `body`. */
+async function onCluster(body: (config: MeshproofConfig, runner: ClusterRunner, phases: PhaseTracker) => Promise<void>): Promise<void> {
+  const config = loadConfig();
+  const phases = new PhaseTracker(stderrLog);
+  const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
+  await body(config, runner, phases);
+}
+
+export async function preflight(): Promise<void> {
+  const config = loadConfig();
+  const result = await runPreflight(config);
+  if (result.engine) process.stdout.write(`${result.engine.name} ${result.engine.version} answers; kind can create the cluster.\n`);
+  if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version} at ${result.cluster.server}.\n`);
+  for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
+}
+
+export async function deploy(): Promise<void> {
+  const config = loadConfig();
+  const phases = new PhaseTracker(stderrLog);
+  await phases.run('preflight', async () => {
+    for (const warning of (await runPreflight(config)).warnings) phases.note(`warning: ${warning}`);
+  });
+  const access = clusterAccess(config);
+  const runner = await openClusterRunner(config, access, (line) => phases.note(line));
+  const stack = await provisionStack({ config, runner, phases, quietTrafficGenerator: false });
+  await stack.close();
+  const ctx = `--context ${access.context}`;
+  process.stdout.write(
+    [
+      '',
+      `The lab is up (Istio ${stack.istioVersion}, Kubernetes ${stack.kubernetesVersion}), in ${phases.total()}.`,
+      config.target === 'kind'
+        ? `Bookinfo:   ${stack.ingressUrl}/productpage`
+        : `Bookinfo:   kubectl ${ctx} port-forward -n istio-system svc/istio-ingressgateway 8080:80   then http://localhost:8080/productpage`,
+      `Kiali:      kubectl ${ctx} port-forward -n istio-system svc/kiali 20001:20001   then http://localhost:20001/kiali`,
+      `Grafana:    kubectl ${ctx} port-forward -n istio-system svc/grafana 3000:3000    then http://localhost:3000`,
+      `Jaeger:     kubectl ${ctx} port-forward -n istio-system svc/tracing 16686:80     then http://localhost:16686/jaeger`,
+      `Prometheus: kubectl ${ctx} port-forward -n istio-system svc/prometheus 9090:9090 then http://localhost:9090`,
+      '',
+    ].join('\n'),
+  );
+}
+
+export function cleanupLab(options: { appOnly?: boolean; deleteCluster?: boolean }): Promise<void> {
+  const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : 'lab';
+  return onCluster(async (config, runner, phases) => {
+    if (scope === 'cluster' && config.target !== 'kind') {
+      throw new MeshproofError('--delete-cluster deletes a kind cluster; MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.');
+    }
+    await cleanup(scope, config, runner, phases);
+    phases.note(`cleanup done in ${phases.total()}`);
+  });
+}
+
+export function applyFeature(name: string): Promise<void> {
+  return onCluster(async (config, runner) => {
+    const objects = await applyLabFeature(runner, config, name);
+    process.stdout.write(`applied ${objects.map(({ object, file }) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name} (${file})`).join(', ')}\n`);
+    process.stdout.write('Istio pushes it to the sidecars within seconds; `npx meshproof reset` restores the baseline routing.\n');
+  });
+}
+
+export function reset(): Promise<void> {
+  return onCluster(async (config, runner) => {
+    await resetLab(runner, config);
+    process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
+  });
+}
+
+export function monitor(view: string): Promise<void> {
+  if (view !== 'summary' && view !== 'test') {
+    throw new MeshproofError(`monitor has no view "${view}".`, 'Use `meshproof monitor summary` or `meshproof monitor test`.', 2);
+  }
+  return onCluster(async (config, runner) => {
+    if (view === 'summary') {
+      process.stdout.write(await monitorSummary(runner, config));
+      return;
+    }
+    const forwards = new HostForwards(runner, config.timeouts.preflight);
+    try {
+      const urls = { ingress: await forwards.ingress(ingressUrlOnHost(buildStackPlan(config))), ...(await forwards.addons()) };
+      const checks = await monitorTest(urls, config);
+      for (const check of checks) process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.component.padEnd(32)} ${check.seen}\n`);
+      if (checks.some((c) => !c.ok)) process.exitCode = 1;
+    } finally {
+      await forwards.close();
+    }
+  });
+}

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import { renderFeatureConfigs, validateFeatureConfigs } from '../../apply/feature-config.ts';
+import { loadConfig } from '../../config/config.ts';
+import { renderPlan } from '../../provision/plan-text.ts';
+import { buildStackPlan } from '../../provision/stack.ts';
+import { generateAllureReport } from '../../report/allure-report.ts';
+
+/** The commands that need no cluster: plan and report. */
+
+export function printPlan(options: { lab?: boolean }): void {
+  const config = loadConfig();
+  // Building the plan reads and validates every fixture: an invalid object fails here, naming file and field.
+  const plan = buildStackPlan(config);
+  // The feature files too: a suite would apply them mid-run, which is too late to learn one is broken.
+  const features = validateFeatureConfigs();
+  process.stdout.write(renderPlan(config, plan, { quietTrafficGenerator: !options.lab }));
+  process.stdout.write(renderFeatureConfigs(features));
+}
+
+export async function buildReport(): Promise<void> {
+  const config = loadConfig();
+  const index = await generateAllureReport(path.join(config.reportsDir, 'allure-results'), path.join(config.reportsDir, 'allure-report'), config.timeouts.apply);
+  process.stdout.write(`report: ${index}\nserve it with: npx allure open ${path.dirname(index)}\n`);
+}
