@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from './helpers/config/config.ts';
@@ -9,9 +8,8 @@ import { provisionStack, resumeTrafficGenerator } from './helpers/provision/prov
 import type { ToolRunner } from './helpers/provision/runner.ts';
 import type { MeshproofRun } from './helpers/suite/run.ts';
 import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
-import { newRunId, writeSummary } from './helpers/report/summary.ts';
-import { writeAllureEnvironment } from './helpers/report/allure-report.ts';
-import { meshproofVersion } from './helpers/config/version.ts';
+import { finishRun } from './helpers/report/finish.ts';
+import { conformanceHeadline, newRunId, summaryFile } from './helpers/report/summary.ts';
 
 /**
  * The conformance run's setup: configuration, preflight, then the stack (created, or reused when it already
@@ -23,10 +21,13 @@ export default async function setup(project: TestProject) {
   const config = await exitOnUserError(() => loadConfig());
   // The summary at the end reads only recordings this run made: a kept reports folder holds earlier runs' too.
   const runId = newRunId();
+  const startedAt = Date.now();
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
+  const target = config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`;
   let runner: ToolRunner | undefined;
-  const provisioned = await exitOnUserError(async () => {
+  let provisioned: Awaited<ReturnType<typeof provisionStack>>;
+  try {
     await phases.run('preflight', async () => {
       const preflight = await runPreflight(config);
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
@@ -34,29 +35,33 @@ export default async function setup(project: TestProject) {
     await phases.run('cluster tools (kind, helm, kubectl)', async () => {
       runner = await openClusterRunner(config, access, (line) => phases.note(line));
     });
-    return provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });
-  });
+    provisioned = await provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });
+  } catch (error) {
+    // The run ends here, but the reports still say how far it got and why: the CI artifact is most needed now.
+    const failed = [...phases.phases].reverse().find((phase) => phase.status === 'failed');
+    const summary = finishRun({
+      config,
+      runId,
+      versions: { istio: config.istio.version, ...(config.kubernetes && { kubernetes: config.kubernetes.version }) },
+      target,
+      setupPhases: phases.phases,
+      setupFailure: { phase: failed?.name ?? 'setup', message: (error as Error).message },
+      startedAt,
+    });
+    stderrLog(`${conformanceHeadline(summary)} — ${path.join(config.reportsDir, summaryFile)}`);
+    return exitOnUserError(() => {
+      throw error;
+    });
+  }
 
-  mkdirSync(config.reportsDir, { recursive: true });
-  writeFileSync(path.join(config.reportsDir, 'setup-phases.json'), `${JSON.stringify(phases.phases, null, 2)}\n`);
   const { close: _close, ...mesh } = provisioned;
-  const run: MeshproofRun = { runId, config, access, mesh, tools: runner!.binaries, setupPhases: phases.phases };
+  const run: MeshproofRun = { runId, config, access, mesh, tools: runner!.binaries };
   project.provide('meshproof', run);
 
   return async () => {
     await provisioned.close();
-    const summary = writeSummary(config, runId, { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion });
-    writeAllureEnvironment(path.join(config.reportsDir, 'allure-results'), {
-      Istio: mesh.istioVersion,
-      Kubernetes: mesh.kubernetesVersion,
-      Target: config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`,
-      meshproof: meshproofVersion,
-      'Conformance result': summary.result,
-    });
-    stderrLog(
-      `conformance: ${summary.result} (${summary.totals.passed} passed, ${summary.totals.failed} failed, ${summary.totals.skipped} skipped, ` +
-        `${summary.totals['not-run']} not run) — ${path.join(config.reportsDir, 'conformance-summary.json')}`,
-    );
+    const summary = finishRun({ config, runId, versions: { istio: mesh.istioVersion, kubernetes: mesh.kubernetesVersion }, target, setupPhases: phases.phases, startedAt });
+    stderrLog(`${conformanceHeadline(summary)} — ${path.join(config.reportsDir, summaryFile)}${summary.reason ? `\n  ${summary.reason}` : ''}`);
     const teardown = new PhaseTracker(stderrLog);
     await exitOnUserError(async () => {
       if (config.target === 'kind' && !config.keepCluster) {

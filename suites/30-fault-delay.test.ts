@@ -9,10 +9,10 @@ import { observeDelayForJasonOnly, observeJasonSeesReviewsUnavailable } from '..
 const delay = featureTest({
   feature: 'fault-delay',
   // The ratings route lives in reviews' sidecars, behind the reviews route: each gets its own probe.
-  proveLive: async ({ env, applied }) => {
-    await proveLiveViaIngress(env, applied, 'the reviews route for jason');
-    await proveLiveFromMesh(env, applied, 'ratings', 'the ratings faults');
-  },
+  proveLive: async ({ env, applied }) => [
+    await proveLiveViaIngress(env, applied, 'the reviews route for jason'),
+    await proveLiveFromMesh(env, applied, 'ratings', 'the ratings faults'),
+  ],
 });
 
 delay("jason's calls to ratings are delayed by 7 s; nobody else's are", async ({ run, env }) => {

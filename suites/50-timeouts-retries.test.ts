@@ -9,11 +9,11 @@ import { observeNoRetriesBefore, observeRetries, observeRouteTimeout } from '../
  */
 const resilience = featureTest({
   feature: 'timeouts-retries',
-  proveLive: async ({ env, applied }) => {
-    await proveLiveViaIngress(env, applied, 'the reviews timeout');
-    await proveLiveFromMesh(env, applied, 'ratings', 'the ratings delay');
-    await proveLiveFromMesh(env, applied, 'httpbin', 'the retries on httpbin');
-  },
+  proveLive: async ({ env, applied }) => [
+    await proveLiveViaIngress(env, applied, 'the reviews timeout'),
+    await proveLiveFromMesh(env, applied, 'ratings', 'the ratings delay'),
+    await proveLiveFromMesh(env, applied, 'httpbin', 'the retries on httpbin'),
+  ],
   controls: { before: observeNoRetriesBefore },
 });
 

@@ -29,6 +29,7 @@ const inspect = () => import('./actions/inspect.ts');
 const judge = () => import('./actions/judge.ts');
 const offline = () => import('./actions/offline.ts');
 const cluster = () => import('./actions/cluster.ts');
+const chart = () => import('./actions/chart.ts');
 
 const program = new Command('meshproof')
   .description(
@@ -106,6 +107,13 @@ program
   .argument('<recording...>', 'recording files (JSON, docs/recordings.md)')
   .option('--strict', "hold each recording to its check's expectation and planned sample size in the catalogue (at the configured α)")
   .action(lazy(async () => (await judge()).judgeFiles));
+
+program
+  .command('chart')
+  .description("draw a verdict's chart from its recording, as the report shows it (SVG); several recordings of one feature: their joint chart")
+  .argument('<recording...>', 'recording files (JSON, docs/recordings.md)')
+  .option('-o, --output <file.svg>', 'write the SVG here (default: standard output)')
+  .action(lazy(async () => (await chart()).chartFiles));
 
 program
   .command('report')

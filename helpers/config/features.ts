@@ -24,6 +24,8 @@ interface CheckBase {
   title: string;
   /** Runs before the feature is applied ('before') or after the baseline is back ('after'): a control. */
   control?: 'before' | 'after';
+  /** Where the check sits in the feature's client × phase matrix, for the report's chart of it. */
+  matrixCell?: { row: string; column: string };
 }
 
 export type CheckSpec = CheckBase &
@@ -52,6 +54,10 @@ export interface FeatureSpec {
   fixtures: string[];
   checks: Record<string, CheckSpec>;
 }
+
+// The two clients of the STRICT mTLS checks (fixtures/bookinfo test workloads), as the matrix chart names them.
+const plaintextClient = 'legacy-client (no sidecar)';
+const meshClient = 'mesh-client (sidecar)';
 
 const request = (n: PlannedRequests, concurrency: number) => ({ requests: n, concurrency });
 
@@ -198,7 +204,7 @@ export const featureCatalog = {
     description: 'STRICT mTLS in the bookinfo namespace: plaintext from outside the mesh is rejected',
     fixtures: ['fixtures/features/07-mtls-strict.yaml'],
     checks: {
-      'plaintext-before': { title: 'before STRICT, plaintext from outside the mesh is served (PERMISSIVE)', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), control: 'before' },
+      'plaintext-before': { title: 'before STRICT, plaintext from outside the mesh is served (PERMISSIVE)', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), control: 'before', matrixCell: { row: plaintextClient, column: 'before: PERMISSIVE' } },
       // The mesh refuses plaintext by closing the connection it accepted: a reset, an empty reply or a failed TLS
       // handshake. A name that does not resolve or a port that refuses means the client never reached the mesh.
       'plaintext-refused': {
@@ -206,10 +212,11 @@ export const featureCatalog = {
         judge: 'all-match',
         matcher: { outcomeIn: ['reset', 'empty-reply', 'tls-failure'] },
         ...request('all-match', 8),
+        matrixCell: { row: plaintextClient, column: 'STRICT' },
       },
-      'mesh-served': { title: 'requests between sidecars are served', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8) },
+      'mesh-served': { title: 'requests between sidecars are served', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), matrixCell: { row: meshClient, column: 'STRICT' } },
       'mesh-counted': { title: "productpage's sidecar reported the mesh client's requests as mutual_tls", judge: 'metric-increase', metric: 'productpage requests from the mesh client over mutual TLS', atLeast: 1 },
-      'plaintext-after': { title: 'after the baseline is back, plaintext from outside the mesh is served again', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), control: 'after' },
+      'plaintext-after': { title: 'after the baseline is back, plaintext from outside the mesh is served again', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), control: 'after', matrixCell: { row: plaintextClient, column: 'after: baseline again' } },
     },
   },
   prometheus: { description: 'Prometheus answers the lab PromQL queries with Istio metrics', fixtures: [], checks: {} },

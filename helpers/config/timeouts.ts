@@ -45,6 +45,8 @@ export const defaultTimeouts = {
   ejectionPoll: 2_000,
   /** How long past its ejection time (and one interval) an ejected endpoint may take to serve again. */
   ejectionGrace: 30_000,
+  /** `allure generate`: the HTML report of a run, charts and attachments embedded. */
+  reportGenerate: 120_000,
 } as const;
 
 export type TimeoutName = keyof typeof defaultTimeouts;

@@ -74,9 +74,10 @@ export interface ConfigLiveOptions {
 
 /**
  * Polls `probe` until it has seen the new config `consecutiveSuccesses` times in a row. A probe returns
- * whether the answer could only have come from the new config, and what it saw.
+ * whether the answer could only have come from the new config, and what it saw; the proof resolves to what the
+ * last probe saw, for the report ("GET … answered 418 from the probe route").
  */
-export function awaitConfigLive(options: ConfigLiveOptions, probe: (signal: AbortSignal) => Promise<ProbeResult<void>>): Promise<void> {
+export function awaitConfigLive(options: ConfigLiveOptions, probe: (signal: AbortSignal) => Promise<ProbeResult<void>>): Promise<string> {
   return pollUntil(
     {
       what: `${options.what} to be the configuration serving`,
@@ -84,7 +85,10 @@ export function awaitConfigLive(options: ConfigLiveOptions, probe: (signal: Abor
       intervalMs: options.intervalMs,
       consecutiveSuccesses: options.consecutiveSuccesses ?? requiredConsecutiveSuccesses,
     },
-    probe,
+    async (signal): Promise<ProbeResult<string>> => {
+      const result = await probe(signal);
+      return result.done ? { ...result, value: result.seen ?? options.what } : result;
+    },
   );
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as allure from 'allure-js-commons';
 import { inject, test as base } from 'vitest';
 import { applyFeatureConfig, prepareFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
@@ -8,7 +9,11 @@ import { formatDuration } from '../gate/poll.ts';
 import { kubectlExecArgv, podExec } from '../observe/mesh-client.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
 import { runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';
-import { keepRecording } from '../report/evidence.ts';
+import type { Recording } from '../record/recording.ts';
+import { jointCharts, verdictChart } from '../report/charts.ts';
+import { attachChart, describeWithCharts, keepRecording } from '../report/evidence.ts';
+import { runLabel } from '../report/allure-results.ts';
+import { conformanceEpic } from '../report/finish.ts';
 import { collectFailureBundle, writeFailureBundle } from '../report/failure-bundle.ts';
 import { proveInEveryProxy, proveLiveViaIngress } from './live.ts';
 import type { MeshproofRun } from './run.ts';
@@ -30,7 +35,7 @@ export interface FeatureDeclaration {
    * config-live probe through the gateway, which needs a reviews VirtualService among the files; a feature
    * configured otherwise (a DestinationRule, a PeerAuthentication) declares its own proof.
    */
-  proveLive?: (context: { env: StepEnv; applied: AppliedConfig }) => Promise<void>;
+  proveLive?: (context: { env: StepEnv; applied: AppliedConfig }) => Promise<string | string[]>;
   /** Controls: observations of the baseline right before the apply and right after the restore. */
   controls?: { before?: (env: StepEnv) => Promise<Observed>; after?: (env: StepEnv) => Promise<Observed> };
 }
@@ -46,9 +51,15 @@ export interface FeatureFixtures {
 /** A verdict that failed: its sentence is the whole message (no matcher diff, no stack for a verdict). */
 export class VerdictFailure extends Error {
   override readonly name = 'VerdictFailure';
+  /**
+   * Marks it as a failed check, not an error: Allure files a test as failed (red) rather than broken when its
+   * error carries a matcher result (allure-js-commons getStatusFromError); vitest ignores the field.
+   */
+  readonly matcherResult: { pass: false; message: string };
   constructor(sentences: string[]) {
     super(sentences.join('\n'));
     this.stack = `${this.name}: ${this.message}`;
+    this.matcherResult = { pass: false, message: this.message };
   }
 }
 
@@ -85,16 +96,22 @@ export function featureTest(declaration: FeatureDeclaration) {
     applied: [
       async ({ run, runner, env, skip, task }, use) => {
         // The labels come first, so that a skipped feature is filed under its feature like the others.
-        await allure.epic('Istio conformance');
+        await allure.epic(conformanceEpic);
         await allure.feature(feature);
-        await allure.description(featureCatalog[feature].description);
+        // As HTML from the start: the report prefers a plain description over an HTML one, and the charts come in HTML.
+        await allure.descriptionHtml(describeWithCharts(featureCatalog[feature].description, []));
         await allure.parameter('Istio', run.mesh.istioVersion);
         await allure.parameter('Kubernetes', run.mesh.kubernetesVersion);
+        // The conformance summary reads this run's results only: a kept allure-results folder holds earlier runs'.
+        await allure.label(runLabel, run.runId);
         const skipReason = featureSkipReason(run.config, feature);
         if (skipReason) skip(skipReason);
+        keptThisTest.length = 0;
+        chartsThisTest.length = 0;
         if (fixtures.length === 0) {
           // The observability features observe the stack as provisioned: nothing to apply or restore.
           await use({ applyId: '', objects: [], yaml: '' });
+          await drawCharts(feature);
           return;
         }
         const controlFailures: string[] = [];
@@ -116,7 +133,8 @@ export function featureTest(declaration: FeatureDeclaration) {
             for (const { proxy, shows } of proven.proxies) await allure.logStep(`${proxy} has ${shows}`);
             await allure.logStep(`every enforcing proxy had apply ${applied.applyId} within ${formatDuration(proven.durationMs)}`);
             const started = Date.now();
-            await proveLive({ env, applied });
+            const seen = [await proveLive({ env, applied })].flat();
+            for (const probe of seen) await allure.logStep(`probe: ${probe}`);
             await allure.logStep(`the data path answered as only apply ${applied.applyId} can, within ${formatDuration(Date.now() - started)}`);
           });
           await use(applied);
@@ -135,6 +153,7 @@ export function featureTest(declaration: FeatureDeclaration) {
           const after = declaration.controls.after;
           controlFailures.push(...(await allure.step('control: the baseline, after the feature', async () => report(run, await after(env)))));
         }
+        await drawCharts(feature);
         if (controlFailures.length > 0) throw new VerdictFailure(controlFailures);
       },
       { auto: true },
@@ -142,28 +161,55 @@ export function featureTest(declaration: FeatureDeclaration) {
   });
 }
 
+/**
+ * The end of a test: the pictures that need several verdicts (the delayed group beside its control, the mTLS
+ * matrix), then every chart of the test drawn in its description, at the top of its page in the report.
+ */
+async function drawCharts(feature: FeatureName): Promise<void> {
+  for (const chart of jointCharts(keptThisTest)) {
+    chartsThisTest.push({ title: chart.title, svg: await allure.step(chart.title, () => attachChart(chart)) });
+  }
+  if (chartsThisTest.length > 0) await allure.descriptionHtml(describeWithCharts(featureCatalog[feature].description, chartsThisTest));
+}
+
 async function keepFailureBundle(run: MeshproofRun, runner: ClusterRunner, feature: FeatureName): Promise<void> {
   await allure.step('failure bundle: pods, events, Istio config, istiod and sidecar logs', async () => {
     const files = await collectFailureBundle(runner, run.config);
     const dir = writeFailureBundle(run.config.reportsDir, feature, files);
     for (const file of files) await allure.attachment(file.name, file.content, { contentType: 'text/plain', fileExtension: 'txt' });
-    await allure.parameter('failure bundle', dir);
+    // Relative to the reports folder: a report is forwarded, and a path of the runner's disk means nothing there.
+    await allure.parameter('failure bundle', path.relative(run.config.reportsDir, dir));
   });
 }
 
 /**
- * Keeps every recording as evidence, each verdict an Allure step of its own (failed when the verdict fails),
- * and returns the sentences of the verdicts that failed.
+ * The recordings kept by the test running in this worker (a suite's tests run one at a time), for the charts
+ * drawn across them when the test ends.
+ */
+const keptThisTest: Recording[] = [];
+const chartsThisTest: { title: string; svg: string }[] = [];
+
+/**
+ * Keeps every recording as evidence, each verdict an Allure step of its own (failed when the verdict fails)
+ * with its chart, and returns the sentences of the verdicts that failed.
  */
 async function report(run: MeshproofRun, observed: Observed): Promise<string[]> {
   const failures: string[] = [];
   for (const recording of observed.recordings) {
+    keptThisTest.push(recording);
     const verdict = recording.verdict!;
-    await allure.step(verdict.sentence, async (step) => {
-      await keepRecording(run.config.reportsDir, recording);
-      if (!verdict.pass) step.displayName(`✗ ${verdict.sentence}`);
-    });
-    if (!verdict.pass) failures.push(verdict.sentence);
+    try {
+      await allure.step(verdict.sentence, async () => {
+        await keepRecording(run.config.reportsDir, recording);
+        const chart = verdictChart(recording);
+        chartsThisTest.push({ title: chart.title, svg: await attachChart(chart) });
+        // Thrown inside the step, so the report draws the step failed (red) with the sentence as its message.
+        if (!verdict.pass) throw new VerdictFailure([verdict.sentence]);
+      });
+    } catch (error) {
+      if (!(error instanceof VerdictFailure)) throw error;
+      failures.push(verdict.sentence);
+    }
   }
   return failures;
 }

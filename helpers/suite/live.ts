@@ -25,7 +25,7 @@ export function proveInEveryProxy(env: StepEnv, applied: AppliedConfig, what: st
 const reviewsApiPath = '/api/v1/products/0/reviews';
 
 /** The data path through the gateway: the probe crosses productpage's sidecar, where reviews is routed. */
-export function proveLiveViaIngress(env: StepEnv, applied: AppliedConfig, what: string): Promise<void> {
+export function proveLiveViaIngress(env: StepEnv, applied: AppliedConfig, what: string): Promise<string> {
   return awaitConfigLive({ what, timeoutMs: env.config.timeouts.configLive, intervalMs: env.config.timeouts.configLivePoll }, async () => {
     const { status } = await httpGet(`${env.ingressUrl}${reviewsApiPath}`, env.config.timeouts.request, { 'user-agent': probeUserAgent(applied.applyId, 'reviews') });
     return probeAnswer(status, `GET ${reviewsApiPath} through the gateway`);
@@ -36,7 +36,7 @@ export function proveLiveViaIngress(env: StepEnv, applied: AppliedConfig, what: 
  * The data path from inside the mesh, for a VirtualService the gateway's path cannot reach (ratings sits behind
  * reviews; httpbin is meshproof's own): the in-mesh client's own sidecar must answer the host's probe route.
  */
-export function proveLiveFromMesh(env: StepEnv, applied: AppliedConfig, host: 'ratings' | 'reviews' | 'httpbin', what: string): Promise<void> {
+export function proveLiveFromMesh(env: StepEnv, applied: AppliedConfig, host: 'ratings' | 'reviews' | 'httpbin', what: string): Promise<string> {
   const { timeouts } = env.config;
   return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
     const [record] = await sendFromPod(env.meshClient, {
@@ -54,7 +54,7 @@ export function proveLiveFromMesh(env: StepEnv, applied: AppliedConfig, host: 'r
  * A circuit breaker on the data path, by its effect, which only it can have: reviews never answers 503 by
  * itself, so an overflow in a concurrent burst comes from the client sidecar's breaker.
  */
-export function proveCircuitBreakerTrips(env: StepEnv, what: string): Promise<void> {
+export function proveCircuitBreakerTrips(env: StepEnv, what: string): Promise<string> {
   const { timeouts } = env.config;
   return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
     const burst = await sendFromPod(env.meshClient, { url: env.meshUrls.reviews, count: 20, concurrency: 20, timeoutMs: timeouts.request });
@@ -73,7 +73,7 @@ const bookinfoServers = ['productpage', 'details', 'reviews', 'ratings'] as cons
  * mesh is refused after connecting (under PERMISSIVE, the default, it is served). A name that does not resolve
  * or a refused port is not the mesh refusing: the gate says what it saw and keeps waiting.
  */
-export function provePlaintextRefused(env: StepEnv, what: string): Promise<void> {
+export function provePlaintextRefused(env: StepEnv, what: string): Promise<string> {
   const { timeouts } = env.config;
   return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
     const seen: string[] = [];

@@ -2,7 +2,6 @@ import type { MeshproofConfig } from '../config/config.ts';
 import type { ClusterToolName } from '../config/cluster-tools.ts';
 import type { MeshEnvironment } from '../provision/provision.ts';
 import type { ClusterAccess } from '../provision/runner.ts';
-import type { PhaseRecord } from '../report/progress.ts';
 
 /** What global-setup hands every suite (inject('meshproof')); plain data, as vitest's provide requires. */
 export interface MeshproofRun {
@@ -13,6 +12,4 @@ export interface MeshproofRun {
   mesh: MeshEnvironment;
   /** The pinned kind, helm and kubectl the run uses, so each suite's worker drives the same binaries. */
   tools: Record<ClusterToolName, string>;
-  /** The setup phases with their durations and skip reasons, for the report. */
-  setupPhases: PhaseRecord[];
 }

@@ -1,7 +1,11 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../../helpers/config/data-file.ts';
+import { featureNames } from '../../helpers/config/features.ts';
+import type { PhaseRecord } from '../../helpers/report/progress.ts';
+import type { ConformanceSummary } from '../../helpers/report/summary.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 /**
@@ -31,12 +35,33 @@ async function conformanceRun(env: NodeJS.ProcessEnv) {
 
 describe('npm test without a cluster', () => {
   it('stops at preflight, naming Docker and the way out, with exit code 1 and no stack trace', async () => {
-    const run = await conformanceRun({});
+    const reportsDir = tempDir();
+    const run = await conformanceRun({ MESHPROOF_REPORTS_DIR: reportsDir });
     expect(run.exitCode).toBe(1);
     expect(run.all).toContain('meshproof: Docker is not running');
     expect(run.all).toContain('MESHPROOF_TARGET=existing');
     expect(run.all).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-    expect(run.all).not.toMatch(/\d+ passed/);
+    expect(run.all).not.toMatch(/Tests\s+\d+ passed/);
+
+    // The reports still say how far the run got and why: the CI artifact is most needed exactly now.
+    expect(run.all).toContain(`conformance incomplete — 0 passed, 0 failed, 0 skipped, ${featureNames.length} not run`);
+    const summary = JSON.parse(readFileSync(path.join(reportsDir, 'conformance-summary.json'), 'utf8')) as ConformanceSummary;
+    expect(summary.result).toBe('incomplete');
+    expect(summary.reason).toMatch(/^setup failed at phase "preflight": Docker is not running/);
+    expect(Object.values(summary.features).map((f) => f.status)).toEqual(featureNames.map(() => 'not-run'));
+    const phases = JSON.parse(readFileSync(path.join(reportsDir, 'setup-phases.json'), 'utf8')) as PhaseRecord[];
+    expect(phases).toEqual([expect.objectContaining({ name: 'preflight', status: 'failed', detail: expect.stringContaining('Docker is not running') })]);
+    const results = readdirSync(path.join(reportsDir, 'allure-results'))
+      .filter((f) => f.endsWith('-result.json'))
+      .map((f) => JSON.parse(readFileSync(path.join(reportsDir, 'allure-results', f), 'utf8')) as { name: string; status: string });
+    expect(results.filter((r) => r.status === 'unknown')).toHaveLength(featureNames.length);
+    expect(results.map((r) => [r.name, r.status])).toEqual(
+      expect.arrayContaining([
+        ['setup failed at phase "preflight"', 'broken'],
+        [`0 · conformance incomplete — 0 passed, 0 failed, 0 skipped, ${featureNames.length} not run`, 'broken'],
+      ]),
+    );
+    expect(readFileSync(path.join(reportsDir, 'allure-results', 'environment.properties'), 'utf8')).toMatch(/^Conformance=incomplete \(setup failed at phase "preflight": /m);
   });
 
   it('stops before preflight on an invalid setting, with exit code 2', async () => {

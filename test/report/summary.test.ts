@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
-import { writeSummary } from '../../helpers/report/summary.ts';
+import { conformanceHeadline, writeSummary } from '../../helpers/report/summary.ts';
 import { useTempDirs } from '../support/temp.ts';
 
 const tempDir = useTempDirs('meshproof-summary-');
@@ -52,5 +52,35 @@ describe('the conformance summary', () => {
     expect(summary.features['fault-abort'].status).toBe('passed');
     expect(summary.features['fault-abort'].verdicts).toHaveLength(1);
     expect(summary.result).toBe('incomplete');
+  });
+
+  it('fails a feature whose test failed, although every verdict it recorded passed, or before any verdict', () => {
+    const reportsDir = reportsWith(['healthy-weighted-split.json']);
+    const summary = writeSummary({ ...loadConfig({}, tempDir()), reportsDir }, runId, {}, {
+      tests: [
+        { feature: 'traffic-shifting', name: '80 % of traffic to reviews v1', status: 'broken', message: 'restore the baseline: kubectl apply failed\n  at …' },
+        { feature: 'mirroring', name: 'reviews v3 receives a copy', status: 'failed', message: 'the configuration did not reach every proxy within 60 s' },
+        { feature: 'kiali', name: 'the graph', status: 'skipped', message: 'Kiali is not installed here' },
+        { feature: 'jaeger', name: 'traces', status: 'passed' },
+      ],
+    });
+    expect(summary.features['traffic-shifting']).toMatchObject({ status: 'failed', reason: 'a test failed although its verdicts passed: "80 % of traffic to reviews v1": restore the baseline: kubectl apply failed' });
+    expect(summary.features.mirroring).toMatchObject({ status: 'failed', reason: 'failed before any verdict: "reviews v3 receives a copy": the configuration did not reach every proxy within 60 s' });
+    expect(summary.features.kiali).toMatchObject({ status: 'skipped', reason: 'Kiali is not installed here' });
+    expect(summary.features.jaeger).toMatchObject({ status: 'not-run', reason: 'its tests ended without recording a verdict' });
+    expect(summary.features.grafana).toMatchObject({ status: 'not-run', reason: expect.stringContaining('its suite did not run in this run') });
+    expect(summary.result).toBe('failed');
+    expect(summary.reason).toBe('failed: traffic-shifting, mirroring; not run: request-routing, fault-delay, fault-abort, circuit-breaker, timeouts-retries, mtls-strict, prometheus, grafana, jaeger');
+  });
+
+  it('is incomplete with the failed setup phase as the reason of every feature, skipped ones aside', () => {
+    const summary = writeSummary({ ...loadConfig({ MESHPROOF_SKIP: 'kiali=not today' }, tempDir()), reportsDir: tempDir() }, runId, {}, {
+      setupFailure: { phase: 'addons', message: 'helm upgrade --install kiali failed\nError: timed out waiting for the condition' },
+    });
+    expect(summary.result).toBe('incomplete');
+    expect(summary.reason).toBe('setup failed at phase "addons": helm upgrade --install kiali failed');
+    expect(summary.features['traffic-shifting']).toMatchObject({ status: 'not-run', reason: 'setup failed at phase "addons": helm upgrade --install kiali failed' });
+    expect(summary.features.kiali).toMatchObject({ status: 'skipped', reason: 'skipped by MESHPROOF_SKIP: not today' });
+    expect(conformanceHeadline(summary)).toBe('conformance incomplete — 0 passed, 0 failed, 1 skipped, 11 not run');
   });
 });

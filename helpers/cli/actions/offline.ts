@@ -1,9 +1,10 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { renderFeatureConfigs, validateFeatureConfigs } from '../../apply/feature-config.ts';
 import { loadConfig } from '../../config/config.ts';
 import { renderPlan } from '../../provision/plan-text.ts';
 import { buildStackPlan } from '../../provision/stack.ts';
-import { generateAllureReport } from '../../report/allure-report.ts';
+import { generateRunReport } from '../../report/allure-report.ts';
 
 /** The commands that need no cluster: plan and report. */
 
@@ -17,8 +18,9 @@ export function printPlan(options: { lab?: boolean }): void {
   process.stdout.write(renderFeatureConfigs(features));
 }
 
+/** `npm run report`: the single-file report of the last run (helpers/report/allure-report.ts generateRunReport). */
 export async function buildReport(): Promise<void> {
   const config = loadConfig();
-  const index = await generateAllureReport(path.join(config.reportsDir, 'allure-results'), path.join(config.reportsDir, 'allure-report'), config.timeouts.apply);
-  process.stdout.write(`report: ${index}\nserve it with: npx allure open ${path.dirname(index)}\n`);
+  const index = await generateRunReport(config.reportsDir, config.timeouts.reportGenerate);
+  process.stdout.write(`report: ${index}\nopen it in a browser: ${pathToFileURL(index).href}\n`);
 }

@@ -34,7 +34,7 @@ describe.skipIf(!availability.available)('the mTLS steps on a simulated mesh', (
     const { env, sim, apply, envWith } = mesh();
     await apply(strictFile);
     sim.break({ kind: 'plaintext-accepted' });
-    const notLive = await provePlaintextRefused(envWith({ configLive: 300 }), 'STRICT mTLS in bookinfo').catch((e: unknown) => e);
+    const notLive = await provePlaintextRefused(envWith({ configLive: 2_000 }), 'STRICT mTLS in bookinfo').catch((e: unknown) => e);
     expect(notLive).toBeInstanceOf(PollTimeoutError);
     expect((notLive as Error).message).toMatch(/last seen: plaintext to productpage: HTTP 200; plaintext to details: HTTP 200/);
     const [refused, served] = verdictsOf(await observeStrictMtls(env));
@@ -50,12 +50,13 @@ describe.skipIf(!availability.available)('the mTLS steps on a simulated mesh', (
     const { sim, apply, envWith } = mesh();
     sim.break({ kind: 'legacy-client', fails });
     // curl's threaded resolver can stall a few parallel transfers that fail to resolve until --max-time.
-    const quick = { request: 2_000 };
+    const quick = { request: 1_500 };
     const [before] = verdictsOf(await observePlaintextServedBefore(envWith(quick)));
     expect(before!.pass).toBe(false);
     expect(before!.sentence).toMatch(seen);
     await apply(strictFile);
-    const notLive = await provePlaintextRefused(envWith({ ...quick, configLive: 300 }), 'STRICT mTLS').catch((e: unknown) => e);
+    // Long enough for one probe of the four servers to finish on a loaded machine, so the error says what it saw.
+    const notLive = await provePlaintextRefused(envWith({ ...quick, configLive: 4 * quick.request + 1_000 }), 'STRICT mTLS').catch((e: unknown) => e);
     expect((notLive as Error).message).toMatch(/plaintext to productpage: (the name did not resolve|connection refused)/);
     const [refused] = verdictsOf(await observeStrictMtls(envWith({ ...quick, metricPropagation: 2_000 })));
     expect(refused!.pass).toBe(false);

@@ -66,7 +66,6 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
     access: { kubeconfig: undefined, context: 'sim' },
     mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
     tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' },
-    setupPhases: [],
   };
   const env = stepEnvOf(run, runner);
   /** Applied and not restored yet: a test that failed half-way leaves the next one a healthy baseline all the same. */
