@@ -288,7 +288,7 @@ export async function benchWeightedSplit(): Promise<string[]> {
   return [
     `α = 1e-4 (a healthy split fails at most this often), power ≥ 0.999 against every 10-point shift in any class; ${seconds} s`,
     `meshproof, healthy 80/10/10: mean ${simulated(healthy)} requests; ${failures(healthy)}, exact bound ${plan.falseFailureBound.toExponential(2)}; at most ${plan.maxRequests}`,
-    `meshproof, healthy 50/50: mean ${halvesExact.toFixed(1)} requests (exact); the least any test of 50/50 can average at these rates: ${halvesLimit.toFixed(1)} (exact optimum of its one count, over ${2 * halvesPlan.maxRequests} requests)`,
+    `meshproof, healthy 50/50: mean ${halvesExact.toFixed(1)} requests (exact); no test of 50/50 averages less than about ${halvesLimit.toFixed(0)} at these rates (the exact optimum of its one count over ${2 * halvesPlan.maxRequests} requests is ${halvesLimit.toFixed(1)}; the discrete budgets leave under a request)`,
     `meshproof, hardest alternative ${wald.hardest} against 80/10/10: mean ${simulated(hardest)} requests; detected ${(hardest.failed / hardest.runs).toFixed(4)} (design: ≥ ${plan.achievedPower.toFixed(4)} exactly)`,
     `fixed-sample exact test (one batch, same α/k and power): ${plan.fixedSampleSize} requests for 80/10/10, ${halvesPlan.fixedSampleSize} for 50/50`,
     `Wald's lower bound on any sequential test's healthy mean (hardest alternative): ${wald.bound.toFixed(1)} for 80/10/10 (against ${wald.hardest}), ${waldHalves.bound.toFixed(1)} for 50/50 (against ${waldHalves.hardest}, one side only)`,
