@@ -27,7 +27,7 @@
  *     count falls in one of fail low | continue | pass | continue | fail high.
  *  3. Every test ends by maxRequests = 1.5 × the size of the fixed-sample exact test with the same α and power
  *     (rounded up to 10): there each count is either passed or failed, and that truncation is inside the exact
- *     error rates of step 2, so it costs no α. (A longer horizon saves under half a request on average.)
+ *     error rates of step 2, so it costs no α. (Doubling it saves less than a request on average.)
  *  4. The split fails as soon as any test fails; a test that passed stays passed; the split passes once every
  *     test has passed.
  *
