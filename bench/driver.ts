@@ -27,8 +27,9 @@ export interface BenchDriverOptions {
   requests?: number;
   concurrency?: number;
   /**
-   * Runs of each tool, alternating; the best of each is compared. Other work on a shared machine can only
-   * slow a run down, so the best run is the least disturbed one.
+   * Paired rounds: each runs the driver and hey back to back (which goes first alternates), and the ratio is
+   * taken within the round, so a slow spell on a shared machine slows both sides of a pair alike. The median
+   * of the per-round ratios is reported with their range, not a best of a few.
    */
   rounds?: number;
 }
@@ -37,10 +38,10 @@ export interface BenchDriverOptions {
 export async function benchDriver(options: BenchDriverOptions = {}): Promise<string[]> {
   const requests = options.requests ?? 5000;
   const concurrency = options.concurrency ?? 16;
-  const rounds = options.rounds ?? 3;
+  const rounds = options.rounds ?? 7;
   const double = await startDoubleProcess();
   const url = `${double.url}/productpage`;
-  const what = `${requests} × GET /productpage at concurrency ${concurrency}, best of ${rounds}`;
+  const what = `${requests} × GET /productpage at concurrency ${concurrency}, ${rounds} paired rounds`;
   try {
     const drive = async (count: number) => {
       const started = performance.now();
@@ -65,19 +66,22 @@ export async function benchDriver(options: BenchDriverOptions = {}): Promise<str
     const driverRates: number[] = [];
     const heyRates: number[] = [];
     for (let round = 0; round < rounds; round++) {
+      if (heyAvailable && round % 2 === 1) heyRates.push(await runHey(url, requests, concurrency));
       driverRates.push(await drive(requests));
-      if (heyAvailable) heyRates.push(await runHey(url, requests, concurrency));
+      if (heyAvailable && round % 2 === 0) heyRates.push(await runHey(url, requests, concurrency));
     }
-    const driverBest = Math.max(...driverRates);
-    const lines = [`driver: ${what}: ${driverBest.toFixed(0)} req/s (runs: ${list(driverRates)})`];
+    const lines = [`driver: ${what}: median ${median(driverRates).toFixed(0)} req/s (runs: ${list(driverRates)})`];
     if (!heyAvailable) {
       lines.push(`hey: ${heyPath} is not installed (apt-get install hey), so there is nothing to compare with`);
       lines.push('ratio driver/hey: n/a');
       return lines;
     }
-    const heyBest = Math.max(...heyRates);
-    lines.push(`hey: ${what}: ${heyBest.toFixed(0)} req/s (runs: ${list(heyRates)})`);
-    lines.push(`ratio driver/hey: ${(driverBest / heyBest).toFixed(2)}`);
+    const ratios = driverRates.map((rate, i) => rate / (heyRates[i] ?? Number.NaN));
+    lines.push(`hey: ${what}: median ${median(heyRates).toFixed(0)} req/s (runs: ${list(heyRates)})`);
+    lines.push(
+      `ratio driver/hey, per paired round: median ${median(ratios).toFixed(2)}, range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} ` +
+        `over ${ratios.length} rounds (${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    );
     return lines;
   } finally {
     await double.stop();
@@ -85,6 +89,12 @@ export async function benchDriver(options: BenchDriverOptions = {}): Promise<str
 }
 
 const list = (rates: number[]) => rates.map((rate) => rate.toFixed(0)).join(', ');
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
 
 async function runHey(url: string, requests: number, concurrency: number): Promise<number> {
   const result = await execa(

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: meshproof's performance figures, measured here rather than asserted in timed tests.
- * Each section prints one figure a line, its ratio last.
+ * Each section prints one figure a line, its ratio last, each with the error or spread it was measured with.
  */
 import { benchDriver } from './driver.ts';
 import { benchWeightedSplit } from './weighted-split.ts';
@@ -8,8 +8,8 @@ import { benchCliStartup } from './cli-startup.ts';
 
 const sections: [string, () => Promise<string[]>][] = [
   ['meshproof start-up, wall time (target: at most 0.5 s median on a 2-core machine)', benchCliStartup],
-  ['Requests per weighted-split verdict (80/10/10): meshproof sequential vs Gateway API 500 ± 5 points', benchWeightedSplit],
-  ["Traffic driver throughput vs Debian's hey, same loopback server", benchDriver],
+  ['Requests per weighted-split verdict at stated error rates: meshproof, the fixed-sample test, Wald\'s bound, Gateway API', benchWeightedSplit],
+  ["Traffic driver throughput vs Debian's hey, same loopback server, paired rounds", benchDriver],
 ];
 
 for (const [title, run] of sections) {

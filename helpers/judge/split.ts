@@ -1,10 +1,14 @@
 /**
  * The weighted-split judge: "80 % of traffic to reviews v1, 10 % to v2, 10 % to v3".
  *
- * Gateway API, Istio and istio.io judge a split with flat bands (±5 points on 500 requests with up to 10 reruns,
- * ±10 on 100; facts/anchors.md §1b). A band has no stated false-failure rate and no stated power, and rerunning
- * until a batch passes quietly turns a real 7-point shift into a pass. This judge instead states both numbers
- * and keeps them, exactly (no normal approximation anywhere):
+ * Gateway API conformance judges a split with a flat band: 500 requests, pass when every share is within
+ * ±0.05 of its weight, the whole batch tried up to `MaxTestRetries` = 10 times (kubernetes-sigs/gateway-api
+ * `conformance/utils/weight/weight.go`, `TestWeightedDistribution`; `conformance/tests/httproute-weight.go`).
+ * Istio's integration tests use ±10 points on 100 requests (istio/istio `tests/integration/pilot/common/routing.go`,
+ * Count 100), istio.io's docs test buckets 100 requests into ±10 bands
+ * (`content/en/docs/tasks/traffic-management/traffic-shifting/test.sh`). A band has no stated false-failure rate
+ * and no stated power, and rerunning until a batch passes quietly turns a real 7-point shift into a pass. This
+ * judge states both numbers and keeps them, exactly (no normal approximation, no simulation):
  *
  *  - false failures: a healthy mesh is failed with probability ≤ α (default 1e-4, from config);
  *  - power: a split that is off by the minimum detectable shift (default 10 points) in any class is failed with
@@ -12,23 +16,27 @@
  *
  * How (docs/statistics.md says it for people):
  *
- *  1. Every class with a weight strictly between 0 and 100 gets its own exact binomial test of
- *     "share = weight", at α / k (Bonferroni over the k tested classes; k = 1 for a two-way split, whose two
- *     tests are the same test). The union bound makes the whole split's false-failure rate ≤ α whatever the
- *     correlation between classes.
- *  2. Each class test is group-sequential: looks at 5 sample sizes (the first at 30 % of the maximum), with
- *     rejection boundaries from a Hwang–Shih–DeCani α-spending function (γ = −4, close to O'Brien–Fleming:
- *     spends little α early so the final look stays almost as sharp as a fixed test) and early-pass
- *     ("futility") regions from a linear β-spending function against share = weight ± shift. All boundaries
- *     are computed exactly, by convolving binomial distributions look to look.
- *  3. The maximum sample size is a multiple of 10, found by bisection, at which every class test, computed
- *     exactly, has power ≥ the target against both weight − shift and weight + shift.
- *  4. The split fails as soon as any class test rejects; it passes early only when every class is in its
- *     early-pass region at the same look; at the last look it passes when no class rejects.
+ *  1. Every class with a weight strictly between 0 and 100 gets its own sequential test of its count, checked
+ *     after every request: share = weight, against weight − shift and weight + shift (sequential.ts). A
+ *     two-way split has one such test (one count fixes the other). Each test gets α / k of the false-failure
+ *     budget (Bonferroni over the k tests), and a miss budget of 1 − power against each alternative.
+ *  2. Each test is the one that, among all tests of that count that stop by the same maximum, keeps those two
+ *     budgets with the fewest requests on average when the class is healthy: it is built exactly by backward
+ *     induction (Lagrange multipliers on the error rates, tuned until the exact rates meet the budgets). In
+ *     shape it is two one-sided sequential probability-ratio tests merged: at every request count the class
+ *     count falls in one of fail low | continue | pass | continue | fail high.
+ *  3. Every test ends by maxRequests = 1.5 × the size of the fixed-sample exact test with the same α and power
+ *     (rounded up to 10): there each count is either passed or failed, and that truncation is inside the exact
+ *     error rates of step 2, so it costs no α. (Doubling it saves less than a request on average.)
+ *  4. The split fails as soon as any test fails; a test that passed stays passed; the split passes once every
+ *     test has passed.
  *
- * Why this keeps both promises: α is spent only by rejections, and early passes only remove rejections, so
- * P(fail | healthy) ≤ Σ α/k = α. And if class c is off by the shift, the split can only pass after c's own test
- * accepted, so P(fail) ≥ P(c's own sequential test rejects) ≥ power — the figure computed in step 3.
+ * Why this keeps both promises. False failures: the split fails only when some class's test fails, and that
+ * test, run on its own, would have failed on the same requests — so P(fail | healthy) ≤ Σ α/k = α, whatever
+ * the correlation between counts. Power: if class c is off by the shift, the split can pass only after c's own
+ * test passed, so P(fail) ≥ 1 − P(c's test passes) ≥ power, exactly computed in step 2 (and larger shifts are
+ * caught at least as often). Both hold however the requests are batched, because a verdict reads the records in
+ * the order they were sent and stops at the first decisive one.
  *
  * Weight 0 and weight 100 need no statistics: a request in a weight-0 class is impossible under the expected
  * split, so one is proof. The same holds for a request that failed (error, no response, HTTP ≥ 400) or that the
@@ -36,18 +44,21 @@
  * answered by one of the three. Each of these fails the split at once, is listed in the sentence, and costs no
  * α. (A subset without endpoints, or a VirtualService naming a subset no DestinationRule defines, shows up as
  * exactly such 503s — the failures are evidence about the split, not noise to filter out.) Against a shift of
- * the minimum size into such a category, the first look must be big enough that (1 − shift)^n ≤ 1 − power: 66
- * requests for 10 points at 0.999; a 100/0 split is judged on exactly those.
+ * the minimum size into such a category, no split passes before (1 − shift)^n ≤ 1 − power: 66 requests for 10
+ * points at 0.999; a 100/0 split is judged on exactly those.
  *
- * The sentence's p is the stagewise-ordering sequential p-value of the most extreme class (the probability,
- * under the expected split, of a result at least as extreme, counting rejection at an earlier look as more
- * extreme), Bonferroni-adjusted. By construction the split fails exactly when p ≤ α at a decisive look.
+ * The sentence's p, for a failure, is the stagewise sequential p-value of the failing test on the side it
+ * failed (the probability, on a healthy mesh, that this test fails on that side at an earlier request, or at
+ * this one with a count at least as far out), divided by the share of α that side may spend and multiplied by
+ * α (a weighted Bonferroni adjustment over the tests and their sides). By construction a failure reads p ≤ α.
+ * A pass states instead what it rests on: the power against the minimum shift, and the number of requests.
  */
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
 import { describeOutcome } from './outcomes.ts';
 import { describeRecord } from './rates.ts';
-import { binomialPmf, clopperPearson, formatP, formatPercent, pIs } from './statistics.ts';
+import { decisionAt, designShareTest, fewestMoreRequests, operatingCharacteristic, stagewiseP, type ShareTest } from './sequential.ts';
+import { binomialCdf, binomialUpperTail, clopperPearson, formatP, formatPercent, pIs } from './statistics.ts';
 
 export interface SplitExpectation {
   /** Percent of traffic per class, e.g. {"reviews-v1": 80, "reviews-v2": 10, "reviews-v3": 10}; sums to 100. */
@@ -60,49 +71,33 @@ export interface SplitExpectation {
   power?: number;
 }
 
-/** The fixed shape of the sequential design; a plan depends only on the expectation. */
-export const SEQUENTIAL_DESIGN = {
-  /** Number of looks (interim analyses) including the last. */
-  looks: 5,
-  /** Where the first look sits, as a fraction of the maximum sample size; the rest are evenly spaced. */
-  firstLookFraction: 0.3,
-  /** Hwang–Shih–DeCani γ for α-spending: −4 ≈ O'Brien–Fleming (conservative early). */
-  alphaSpendingGamma: -4,
-  /** Hwang–Shih–DeCani γ for β-spending of the early-pass regions: 0 = linear in information. */
-  betaSpendingGamma: 0,
-  /** Looks are whole multiples of this many requests. */
-  granularity: 10,
-} as const;
+/** How long the tests may run, as a multiple of the fixed-sample exact test's size (rounded up to 10). */
+export const HORIZON_OVER_FIXED_SAMPLE = 1.5;
 
-/** One look of one class's sequential test. Counts are of requests attributed to that class. */
-export interface ClassLook {
-  /** Requests analysed at this look. */
-  n: number;
-  /** Fail when the class count is ≤ this (−1: no count is low enough). */
-  rejectAtOrBelow: number;
-  /** Fail when the class count is ≥ this (n + 1: no count is high enough). */
-  rejectAtOrAbove: number;
-  /** Pass early (if every class agrees) when acceptFrom ≤ count ≤ acceptTo; empty when acceptFrom > acceptTo. */
-  acceptFrom: number;
-  acceptTo: number;
-}
-
+/** What the plan says about one tested class: the exact figures of its sequential test. */
 export interface ClassDesign {
   /** Expected share as a fraction. */
   share: number;
-  looks: ClassLook[];
-  /** Exact power of this class's own sequential test against share − shift and share + shift (null: impossible). */
+  /** Exact probability that this class's test fails when the share is share − shift / share + shift (null: no such share). */
   powerBelow: number | null;
   powerAbove: number | null;
-  /** Exact probability that this class's test fails a healthy mesh (≤ its α share). */
+  /** Exact probability that this class's test fails a healthy class (≤ its α share), and per side. */
   falseFailure: number;
+  falseFailureBelow: number;
+  falseFailureAbove: number;
+  /** Exact mean number of requests this class's test needs when the class is healthy. */
+  expectedRequests: number;
 }
 
 export interface SplitPlan {
-  /** The most requests the verdict can need. */
+  /** The most requests the verdict can need: every test has decided by then. */
   maxRequests: number;
-  /** Request counts at which judgeSplit decides; the last equals maxRequests. */
-  looks: number[];
+  /** The fewest requests after which the split can pass (the certainty window, or later if no test can pass sooner). */
+  fewestToPass: number;
+  /** The fewest requests after which the verdict can be reached on statistics (pass or fail): the driver's first batch. */
+  firstDecision: number;
+  /** Size of the fixed-sample exact test (two-sided, α/k, the same power) that maxRequests is a multiple of. */
+  fixedSampleSize: number;
   alpha: number;
   minShiftPoints: number;
   power: number;
@@ -110,11 +105,11 @@ export interface SplitPlan {
   testedClasses: string[];
   /** Bonferroni divisor: the number of distinct tests among testedClasses. */
   multiplicity: number;
-  /** Per-class tests, keyed by class name. */
+  /** Per-class tests, keyed by class name (a two-way split: both names, one test). */
   classes: Readonly<Record<string, ClassDesign>>;
   /**
    * Smallest exact power against the minimum shift: over each class's own test (both directions) and over a
-   * leak of that size into failures or a weight-0 class by the first look.
+   * leak of that size into failures or a weight-0 class within the certainty window.
    */
   achievedPower: number;
   /** Exact upper bound on the false-failure rate (Σ over tests, ≤ alpha). */
@@ -126,6 +121,8 @@ export type SplitDecision = 'pass' | 'fail' | 'continue';
 export interface SplitJudgement {
   decision: SplitDecision;
   verdict: Verdict;
+  /** With 'continue': the fewest further requests after which the verdict can change; send them, then judge again. */
+  moreRequests?: number;
 }
 
 interface Normalized {
@@ -156,156 +153,11 @@ function normalize(expectation: SplitExpectation): Normalized {
 
 const isTested = (w: number): boolean => w > 0 && w < 100;
 
-/** Hwang–Shih–DeCani spending: the fraction of the budget spent by information time t ∈ [0, 1]. */
-function spent(gamma: number, t: number): number {
-  if (t >= 1) return 1;
-  return gamma === 0 ? t : (1 - Math.exp(-gamma * t)) / (1 - Math.exp(-gamma));
-}
-
-/** Binomial(m, p) pmf, truncated to ±12 standard deviations (what is dropped is < 1e-30). */
-function incrementPmf(m: number, p: number): { from: number; probs: Float64Array } {
-  if (p <= 0 || m === 0) return { from: 0, probs: Float64Array.of(1) };
-  if (p >= 1) return { from: m, probs: Float64Array.of(1) };
-  const sd = Math.sqrt(m * p * (1 - p));
-  const from = Math.max(0, Math.floor(m * p - 12 * sd - 5));
-  const to = Math.min(m, Math.ceil(m * p + 12 * sd + 5));
-  const probs = new Float64Array(to - from + 1);
-  for (let k = from; k <= to; k++) probs[k - from] = binomialPmf(k, m, p);
-  return { from, probs };
-}
-
-/** The distribution of the count after m more requests: f convolved with Binomial(m, p), over 0..n. */
-function advance(f: Float64Array, m: number, p: number, n: number): Float64Array {
-  const step = incrementPmf(m, p);
-  const out = new Float64Array(n + 1);
-  for (let x = 0; x < f.length; x++) {
-    const fx = f[x] ?? 0;
-    if (fx < 1e-30) continue;
-    const base = x + step.from;
-    for (let k = 0; k < step.probs.length; k++) out[base + k] = (out[base + k] ?? 0) + fx * (step.probs[k] ?? 0);
-  }
-  return out;
-}
-
-/** Stagewise one-sided p-values of one look, kept for the sentence. */
-interface LookTables {
-  /** P(rejected low at an earlier look) + P(not rejected earlier and count ≤ x now), under the expected share. */
-  lower: Float64Array;
-  /** The same for the upper tail: count ≥ x. */
-  upper: Float64Array;
-}
-
-interface FullClassDesign extends ClassDesign {
-  tables: LookTables[];
-}
-
-/**
- * Exact group-sequential design of one class's test at the given looks. See the file comment for the shape;
- * this follows it literally, carrying three sub-distributions of the count from look to look: under the
- * expected share (paths not yet rejected, for α) and under share ∓ shift (paths not yet stopped, for power).
- */
-function designClass(share: number, looks: readonly number[], alpha: number, beta: number, shift: number): FullClassDesign {
-  const K = looks.length;
-  const N = looks[K - 1] ?? 0;
-  const alternatives = [
-    { q: share - shift, below: true },
-    { q: share + shift, below: false },
-  ]
-    .filter(({ q }) => q > -1e-12 && q < 1 + 1e-12)
-    .map(({ q, below }) => ({ q: Math.min(1, Math.max(0, q)), below, f: Float64Array.of(1) as Float64Array, power: 0, betaSpent: 0 }));
-  let h: Float64Array = Float64Array.of(1);
-  let spentLow = 0;
-  let spentHigh = 0;
-  let previous = 0;
-  const out: ClassLook[] = [];
-  const tables: LookTables[] = [];
-  for (let j = 0; j < K; j++) {
-    const n = looks[j] ?? 0;
-    const m = n - previous;
-    previous = n;
-    h = advance(h, m, share, n);
-    for (const alt of alternatives) alt.f = advance(alt.f, m, alt.q, n);
-    const last = j === K - 1;
-    const t = n / N;
-    const budget = last ? alpha : alpha * spent(SEQUENTIAL_DESIGN.alphaSpendingGamma, t);
-
-    const lower = new Float64Array(n + 1);
-    const upper = new Float64Array(n + 1);
-    let cum = spentLow;
-    for (let x = 0; x <= n; x++) lower[x] = cum += h[x] ?? 0;
-    cum = spentHigh;
-    for (let x = n; x >= 0; x--) upper[x] = cum += h[x] ?? 0;
-    tables.push({ lower, upper });
-
-    // Largest low tail and smallest high tail whose stagewise p stays within half the α spent so far.
-    let rejectAtOrBelow = -1;
-    while (rejectAtOrBelow < n && (lower[rejectAtOrBelow + 1] ?? 1) <= budget / 2) rejectAtOrBelow++;
-    let rejectAtOrAbove = n + 1;
-    while (rejectAtOrAbove > 0 && (upper[rejectAtOrAbove - 1] ?? 1) <= budget / 2) rejectAtOrAbove--;
-    // An early pass must also read "p ≥ α" in the sentence: keep it off counts whose p is below the full α.
-    let guardLow = -1;
-    while (guardLow < n && (lower[guardLow + 1] ?? 1) <= alpha / 2) guardLow++;
-    let guardHigh = n + 1;
-    while (guardHigh > 0 && (upper[guardHigh - 1] ?? 1) <= alpha / 2) guardHigh--;
-
-    if (rejectAtOrBelow >= 0) spentLow = lower[rejectAtOrBelow] ?? spentLow;
-    if (rejectAtOrAbove <= n) spentHigh = upper[rejectAtOrAbove] ?? spentHigh;
-    for (let x = 0; x <= rejectAtOrBelow; x++) h[x] = 0;
-    for (let x = rejectAtOrAbove; x <= n; x++) h[x] = 0;
-
-    let acceptFrom: number;
-    let acceptTo: number;
-    if (last) {
-      acceptFrom = rejectAtOrBelow + 1;
-      acceptTo = rejectAtOrAbove - 1;
-    } else {
-      acceptFrom = Math.max(rejectAtOrBelow, guardLow) + 1;
-      acceptTo = Math.min(rejectAtOrAbove, guardHigh) - 1;
-      const betaBudget = beta * spent(SEQUENTIAL_DESIGN.betaSpendingGamma, t);
-      for (const alt of alternatives) {
-        if (alt.below) {
-          // Accepting counts ≥ c costs at most P(count ≥ c) under the lower alternative.
-          let c = n + 1;
-          let mass = alt.betaSpent;
-          while (c > 0 && mass + (alt.f[c - 1] ?? 0) <= betaBudget) mass += alt.f[--c] ?? 0;
-          acceptFrom = Math.max(acceptFrom, c);
-        } else {
-          let c = -1;
-          let mass = alt.betaSpent;
-          while (c < n && mass + (alt.f[c + 1] ?? 0) <= betaBudget) mass += alt.f[++c] ?? 0;
-          acceptTo = Math.min(acceptTo, c);
-        }
-      }
-    }
-    for (const alt of alternatives) {
-      for (let x = 0; x <= n; x++) {
-        const fx = alt.f[x] ?? 0;
-        if (fx === 0) continue;
-        if (x <= rejectAtOrBelow || x >= rejectAtOrAbove) {
-          alt.power += fx;
-          alt.f[x] = 0;
-        } else if (x >= acceptFrom && x <= acceptTo) {
-          alt.betaSpent += fx;
-          alt.f[x] = 0;
-        }
-      }
-    }
-    out.push({ n, rejectAtOrBelow, rejectAtOrAbove, acceptFrom, acceptTo });
-  }
-  const below = alternatives.find((a) => a.below);
-  const above = alternatives.find((a) => !a.below);
-  return {
-    share,
-    looks: out,
-    powerBelow: below ? Math.min(1, below.power) : null,
-    powerAbove: above ? Math.min(1, above.power) : null,
-    falseFailure: spentLow + spentHigh,
-    tables,
-  };
-}
-
-function classPower(design: ClassDesign): number {
-  return Math.min(design.powerBelow ?? 1, design.powerAbove ?? 1);
+/** The shares a class must be told apart from: weight ∓ shift, where that is still a share. */
+function alternativesOf(share: number, shift: number): { below: number | null; above: number | null } {
+  const inRange = (q: number) => q > -1e-12 && q < 1 + 1e-12;
+  const clamp = (q: number) => Math.min(1, Math.max(0, q));
+  return { below: inRange(share - shift) ? clamp(share - shift) : null, above: inRange(share + shift) ? clamp(share + shift) : null };
 }
 
 /** Requests needed so that a shift of that size into a should-be-empty category is seen: (1 − shift)^n ≤ 1 − power. */
@@ -314,101 +166,148 @@ function certaintyRequests(shift: number, power: number): number {
   return Math.max(1, Math.ceil(Math.log(1 - power) / Math.log(1 - shift) - 1e-9));
 }
 
-function looksFor(maxRequests: number, minFirst: number): number[] {
-  const { looks: K, firstLookFraction: f1, granularity: g } = SEQUENTIAL_DESIGN;
-  const looks: number[] = [];
-  for (let j = 0; j < K; j++) {
-    const t = f1 + ((1 - f1) * j) / (K - 1);
-    let n = j === K - 1 ? maxRequests : Math.round((maxRequests * t) / g) * g;
-    if (j === 0) n = Math.max(n, minFirst);
-    if (n > (looks[looks.length - 1] ?? 0) && n <= maxRequests) looks.push(n);
+/** Exact power of the fixed-sample two-sided binomial test of share at n requests (α/2 in each tail), per alternative. */
+function fixedSamplePowers(n: number, share: number, alternatives: readonly number[], alpha: number): number[] {
+  // Largest count in the lower rejection tail and smallest in the upper one, by bisection on the exact tails.
+  let low = -1;
+  for (let step = 1 << 22; step > 0; step >>= 1) if (low + step <= n && binomialCdf(low + step, n, share) <= alpha / 2) low += step;
+  let high = n + 1;
+  for (let step = 1 << 22; step > 0; step >>= 1) if (high - step >= 0 && binomialUpperTail(high - step, n, share) <= alpha / 2) high -= step;
+  return alternatives.map((q) => binomialCdf(low, n, q) + binomialUpperTail(high, n, q));
+}
+
+/**
+ * The size of the fixed-sample exact binomial test of share (two-sided, α/2 in each tail) with power ≥ target
+ * against every alternative. Power is not perfectly monotone in n for a discrete count, so this bisects to a
+ * size that verifiably meets the target and then steps down while smaller sizes still do: the smallest n of
+ * the run of sizes that meet it.
+ */
+export function fixedSampleRequests(share: number, alternatives: readonly number[], alpha: number, power: number): number {
+  if (alternatives.length === 0) return 0;
+  const meets = (n: number) => fixedSamplePowers(n, share, alternatives, alpha).every((p) => p >= power);
+  let high = 16;
+  while (!meets(high)) high *= 2;
+  let low = high / 2;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (meets(mid)) high = mid;
+    else low = mid;
   }
-  if (looks[looks.length - 1] !== maxRequests) looks.push(maxRequests);
-  return looks;
+  while (high > 1 && meets(high - 1)) high--;
+  return high;
+}
+
+/** One sequential test of the split and the class whose count it reads. */
+interface PlannedTest {
+  /** The class whose count the test reads (a two-way split: the first tested class). */
+  className: string;
+  /** Every tested class it speaks for (a two-way split: both). */
+  classNames: string[];
+  test: ShareTest;
 }
 
 interface FullPlan extends SplitPlan {
   normalized: Normalized;
-  full: Readonly<Record<string, FullClassDesign>>;
+  tests: PlannedTest[];
+  /** No pass before this many requests: the certainty window. */
+  certaintyWindow: number;
 }
 
 const plans = new Map<string, FullPlan>();
 
+function classDesignOf(test: ShareTest, shift: number): ClassDesign {
+  const { share } = test.spec;
+  const { below, above } = alternativesOf(share, shift);
+  const at = (q: number | null) => {
+    if (q === null) return null;
+    const index = test.spec.alternatives.indexOf(q);
+    const oc = test.atAlternatives[index];
+    return oc ? 1 - oc.pass : null;
+  };
+  return {
+    share,
+    powerBelow: at(below),
+    powerAbove: at(above),
+    falseFailure: test.healthy.failBelow + test.healthy.failAbove,
+    falseFailureBelow: test.healthy.failBelow,
+    falseFailureAbove: test.healthy.failAbove,
+    expectedRequests: test.healthy.expectedRequests,
+  };
+}
+
+/** The first request count at which the test has a region of the given kind at all. */
+function firstRequestWith(test: ShareTest, kind: 'pass' | 'fail'): number {
+  for (let n = 1; n <= test.spec.maxRequests; n++) {
+    if (kind === 'pass' && (test.acceptFrom[n] ?? 1) <= (test.acceptTo[n] ?? 0)) return n;
+    if (kind === 'fail' && ((test.rejectAtOrBelow[n] ?? -1) >= 0 || (test.rejectAtOrAbove[n] ?? n + 1) <= n)) return n;
+  }
+  return test.spec.maxRequests;
+}
+
 function buildPlan(norm: Normalized): FullPlan {
   const shift = norm.minShiftPoints / 100;
   const beta = 1 - norm.power;
-  const testedClasses = norm.entries.filter(([, w]) => isTested(w)).map(([name]) => name);
+  const tested = norm.entries.filter(([, w]) => isTested(w));
+  const testedClasses = tested.map(([name]) => name);
   // A two-way split's two class tests are one test (one count determines the other), so it is counted once.
-  const multiplicity = testedClasses.length === 2 ? 1 : testedClasses.length;
-  const alphaPerClass = norm.alpha / Math.max(1, multiplicity);
-  const shares = [...new Set(norm.entries.filter(([, w]) => isTested(w)).map(([, w]) => w / 100))];
-  const minFirst = certaintyRequests(shift, norm.power);
-
-  const designAll = (maxRequests: number) => {
-    const looks = looksFor(maxRequests, minFirst);
-    const byShare = new Map(shares.map((s) => [s, designClass(s, looks, alphaPerClass, beta, shift)]));
-    // The certainties (failures, weight-0 traffic) must be caught by the first look too.
-    const certainty = 1 - Math.pow(1 - shift, looks[0] ?? 0);
-    const worst = Math.min(certainty, ...[...byShare.values()].map(classPower));
-    return { looks, byShare, worst };
+  const twoWay = tested.length === 2;
+  const readers = twoWay ? tested.slice(0, 1) : tested;
+  const multiplicity = readers.length;
+  const alphaPerTest = norm.alpha / Math.max(1, multiplicity);
+  const certaintyWindow = certaintyRequests(shift, norm.power);
+  const alternativesFor = (share: number) => {
+    const { below, above } = alternativesOf(share, shift);
+    return [below, above].filter((q): q is number => q !== null);
   };
-
-  let chosen: ReturnType<typeof designAll>;
-  if (shares.length === 0) {
-    chosen = designAll(minFirst);
-  } else {
-    const g = SEQUENTIAL_DESIGN.granularity;
-    let high = 10 * g;
-    let highDesign = designAll(high);
-    while (highDesign.worst < norm.power) {
-      if (high > 2_000_000) {
-        throw new RangeError(
-          `no sample size up to 2,000,000 reaches power ${norm.power} against a ${norm.minShiftPoints}-point shift: raise minShiftPoints`,
-        );
-      }
-      high *= 2;
-      highDesign = designAll(high);
-    }
-    // Power is not perfectly monotone in n (the binomial is discrete), so this finds a small n that verifiably
-    // meets the target rather than the very smallest; every candidate is checked exactly.
-    let low = high / 2;
-    while (high - low > g) {
-      const mid = Math.round((low + high) / 2 / g) * g;
-      const d = designAll(mid);
-      if (d.worst >= norm.power) {
-        high = mid;
-        highDesign = d;
-      } else {
-        low = mid;
-      }
-    }
-    chosen = highDesign;
-  }
-
-  const full: Record<string, FullClassDesign> = {};
-  for (const name of testedClasses) {
-    const design = chosen.byShare.get((norm.entries.find(([n]) => n === name)?.[1] ?? 0) / 100);
-    if (design) full[name] = design;
-  }
-  const sizes = testedClasses.map((name) => full[name]?.falseFailure ?? 0);
-  const falseFailureBound = multiplicity === 1 ? (sizes[0] ?? 0) : sizes.reduce((a, b) => a + b, 0);
+  const shares = [...new Set(readers.map(([, w]) => w / 100))];
+  const fixedSampleSize = Math.max(0, ...shares.map((s) => fixedSampleRequests(s, alternativesFor(s), alphaPerTest, norm.power)));
+  const maxRequests = shares.length === 0 ? certaintyWindow : Math.max(certaintyWindow, Math.ceil((HORIZON_OVER_FIXED_SAMPLE * fixedSampleSize) / 10) * 10);
+  const byShare = new Map(
+    shares.map((share) => [
+      share,
+      designShareTest({ share, alternatives: alternativesFor(share), alpha: alphaPerTest, beta, maxRequests, fewestToPass: certaintyWindow }),
+    ]),
+  );
+  const tests: PlannedTest[] = readers.map(([name, w]) => ({
+    className: name,
+    classNames: twoWay ? testedClasses : [name],
+    test: byShare.get(w / 100)!,
+  }));
   const classes: Record<string, ClassDesign> = {};
-  for (const [name, d] of Object.entries(full)) {
-    classes[name] = { share: d.share, looks: d.looks, powerBelow: d.powerBelow, powerAbove: d.powerAbove, falseFailure: d.falseFailure };
+  for (const planned of tests) for (const name of planned.classNames) classes[name] = classDesignOf(planned.test, shift);
+  if (twoWay) {
+    // The second class's share mirrors the first's: its "below" is the first's "above".
+    const [first, second] = testedClasses as [string, string];
+    const mirrored = classes[first]!;
+    classes[second] = {
+      ...mirrored,
+      share: 1 - mirrored.share,
+      powerBelow: mirrored.powerAbove,
+      powerAbove: mirrored.powerBelow,
+      falseFailureBelow: mirrored.falseFailureAbove,
+      falseFailureAbove: mirrored.falseFailureBelow,
+    };
   }
+  const certaintyPower = 1 - Math.pow(1 - shift, certaintyWindow);
+  const testPowers = tests.flatMap(({ test }) => test.atAlternatives.map((a) => 1 - a.pass));
+  const fewestToPass = Math.max(certaintyWindow, ...tests.map(({ test }) => firstRequestWith(test, 'pass')));
+  const firstFail = Math.min(maxRequests, ...tests.map(({ test }) => firstRequestWith(test, 'fail')));
   return {
-    maxRequests: chosen.looks[chosen.looks.length - 1] ?? minFirst,
-    looks: chosen.looks,
+    maxRequests,
+    fewestToPass,
+    firstDecision: Math.min(fewestToPass, firstFail),
+    fixedSampleSize,
     alpha: norm.alpha,
     minShiftPoints: norm.minShiftPoints,
     power: norm.power,
     testedClasses,
     multiplicity,
     classes,
-    achievedPower: chosen.worst,
-    falseFailureBound,
+    achievedPower: Math.min(certaintyPower, ...testPowers),
+    falseFailureBound: tests.reduce((sum, { test }) => sum + test.healthy.failBelow + test.healthy.failAbove, 0),
     normalized: norm,
-    full,
+    tests,
+    certaintyWindow,
   };
 }
 
@@ -424,46 +323,122 @@ function planFor(expectation: SplitExpectation): FullPlan {
 }
 
 /**
- * How many requests the split needs and when to look: send requests until the next look, call judgeSplit,
- * and stop at the first 'pass' or 'fail'. Deterministic in the expectation (and memoised).
+ * How many requests the split can need and when it can first be decided: send plan.firstDecision requests,
+ * call judgeSplit, and while it says 'continue' send its `moreRequests` and judge again. Deterministic in the
+ * expectation (and memoised); building a plan takes a fraction of a second.
  */
 export function planSplitSampling(expectation: SplitExpectation): SplitPlan {
-  const { normalized: _n, full: _f, ...plan } = planFor(expectation);
+  const { normalized: _n, tests: _t, certaintyWindow: _c, ...plan } = planFor(expectation);
   return plan;
 }
 
-/**
- * Exact probability that one class's own sequential test (stopping at its first early-pass or rejection)
- * rejects when that class truly gets `trueSharePercent` of the traffic. At weight ± the minimum shift this is
- * the power figure the plan was sized on, and a lower bound on the whole split's probability of failing;
- * at the weight itself it is that class's false-failure rate.
- */
-export function classRejectionProbability(expectation: SplitExpectation, className: string, trueSharePercent: number): number {
-  const plan = planFor(expectation);
-  const design = plan.full[className];
-  if (!design) throw new RangeError(`${className} is not a class with a weight strictly between 0 and 100 in this split`);
-  if (!(trueSharePercent >= 0 && trueSharePercent <= 100)) throw new RangeError(`trueSharePercent must be in [0, 100]`);
-  const q = trueSharePercent / 100;
-  let f: Float64Array = Float64Array.of(1);
-  let previous = 0;
-  let rejected = 0;
-  design.looks.forEach((look, j) => {
-    f = advance(f, look.n - previous, q, look.n);
-    previous = look.n;
-    const last = j === design.looks.length - 1;
-    for (let x = 0; x <= look.n; x++) {
-      const fx = f[x] ?? 0;
-      if (x <= look.rejectAtOrBelow || x >= look.rejectAtOrAbove) {
-        rejected += fx;
-        f[x] = 0;
-      } else if (last || (x >= look.acceptFrom && x <= look.acceptTo)) {
-        f[x] = 0;
-      }
-    }
-  });
-  return Math.min(1, rejected);
+function testFor(plan: FullPlan, className: string): PlannedTest {
+  const planned = plan.tests.find((t) => t.classNames.includes(className));
+  if (!planned) throw new RangeError(`${className} is not a class with a weight strictly between 0 and 100 in this split`);
+  return planned;
 }
 
+/** The tested class's share as the test reads it: a two-way split's second class is read through the first. */
+function readShare(planned: PlannedTest, className: string, trueSharePercent: number): number {
+  if (!(trueSharePercent >= 0 && trueSharePercent <= 100)) throw new RangeError(`trueSharePercent must be in [0, 100]`);
+  const q = trueSharePercent / 100;
+  return className === planned.className ? q : 1 - q;
+}
+
+/**
+ * Exact probability that one class's own sequential test fails when that class truly gets `trueSharePercent`
+ * of the traffic. At weight ± the minimum shift this is the power figure of the plan, and a lower bound on the
+ * whole split's probability of failing; at the weight itself it is that class's false-failure rate.
+ */
+export function classRejectionProbability(expectation: SplitExpectation, className: string, trueSharePercent: number): number {
+  const planned = testFor(planFor(expectation), className);
+  const oc = operatingCharacteristic(planned.test, readShare(planned, className, trueSharePercent));
+  return Math.min(1, oc.failBelow + oc.failAbove);
+}
+
+/** Exact mean number of requests one class's own test needs when that class truly gets `trueSharePercent`. */
+export function classExpectedRequests(expectation: SplitExpectation, className: string, trueSharePercent: number): number {
+  const planned = testFor(planFor(expectation), className);
+  return operatingCharacteristic(planned.test, readShare(planned, className, trueSharePercent)).expectedRequests;
+}
+
+/** A failing test: which class, which side, at which request count and count. */
+interface Failure {
+  planned: PlannedTest;
+  side: 'below' | 'above';
+  n: number;
+  count: number;
+}
+
+/**
+ * The per-request procedure, fed one request at a time (its class, or null for a request that counts for no
+ * tested class). judgeSplit uses it on records; the bench and the Monte Carlo self-test feed it simulated
+ * classes directly, so what they measure is this very procedure.
+ */
+export class SplitProgress {
+  /** Requests so far. */
+  n = 0;
+  decision: SplitDecision = 'continue';
+  readonly failures: Failure[] = [];
+  private readonly counts: number[];
+  /** Request count at which each test passed (null: not yet). */
+  readonly passedAt: (number | null)[];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly plan: FullPlan) {
+    this.counts = plan.tests.map(() => 0);
+    this.passedAt = plan.tests.map(() => null);
+    plan.tests.forEach((t, i) => this.index.set(t.className, i));
+  }
+
+  static of(expectation: SplitExpectation): SplitProgress {
+    return new SplitProgress(planFor(expectation));
+  }
+
+  get maxRequests(): number {
+    return this.plan.maxRequests;
+  }
+
+  countOf(testIndex: number): number {
+    return this.counts[testIndex] ?? 0;
+  }
+
+  /** One more request, answered by `className`; returns the decision after it. */
+  add(className: string | null | undefined): SplitDecision {
+    if (this.decision !== 'continue') return this.decision;
+    this.n++;
+    const i = className === null || className === undefined ? undefined : this.index.get(className);
+    if (i !== undefined) this.counts[i] = (this.counts[i] ?? 0) + 1;
+    let allPassed = true;
+    this.plan.tests.forEach((planned, t) => {
+      if (this.passedAt[t] !== null) return;
+      const count = this.counts[t] ?? 0;
+      const decision = decisionAt(planned.test, this.n, count);
+      if (decision === 'pass') this.passedAt[t] = this.n;
+      else {
+        allPassed = false;
+        if (decision !== 'continue') this.failures.push({ planned, side: decision === 'fail-below' ? 'below' : 'above', n: this.n, count });
+      }
+    });
+    if (this.failures.length > 0) this.decision = 'fail';
+    else if (allPassed && this.n >= this.plan.certaintyWindow) this.decision = 'pass';
+    return this.decision;
+  }
+
+  /** The fewest further requests after which the decision can change (≥ 1 while undecided). */
+  moreRequests(): number {
+    const { plan } = this;
+    let earliestFail = Number.POSITIVE_INFINITY;
+    let earliestPass = Math.max(0, plan.certaintyWindow - this.n);
+    plan.tests.forEach((planned, t) => {
+      if (this.passedAt[t] !== null) return;
+      const count = this.counts[t] ?? 0;
+      earliestFail = Math.min(earliestFail, fewestMoreRequests(planned.test, this.n, count, 'fail'));
+      earliestPass = Math.max(earliestPass, fewestMoreRequests(planned.test, this.n, count, 'pass'));
+    });
+    return Math.max(1, Math.min(earliestFail, earliestPass, plan.maxRequests - this.n));
+  }
+}
 /** Why a record cannot count for any class ("HTTP 503 UH", "connection reset …", "unclassified"), or null when it can. */
 export function splitFailureReason(record: RequestRecord): string | null {
   if (record.error || record.status === 0 || record.status < 200 || record.status >= 400) {
@@ -488,27 +463,41 @@ function splitLabel(entries: readonly [string, number][]): string {
 }
 
 /**
+ * Weighted-Bonferroni adjusted p of a failure: the test's stagewise p on the side it failed, scaled by α over
+ * the share of α that side may spend. Since that p is at most the side's exact false-failure rate whenever the
+ * side fails, an adjusted p of a failure is at most α.
+ */
+function adjustedP(plan: FullPlan, failure: Failure): number {
+  const { test } = failure.planned;
+  const sideBudget = failure.side === 'below' ? test.healthy.failBelow : test.healthy.failAbove;
+  const p = stagewiseP(test, failure.n, failure.count, failure.side);
+  return Math.min(1, (p * plan.alpha) / Math.max(sideBudget, Number.MIN_VALUE));
+}
+
+/** "reviews-v2 above 10 %": the class and direction of a failing test, as the reader thinks of the split. */
+function failureLabel(plan: FullPlan, failure: Failure): string {
+  const weight = plan.normalized.entries.find(([name]) => name === failure.planned.className)?.[1] ?? 0;
+  return `${failure.planned.className} ${failure.side} ${weight} %`;
+}
+
+/**
  * Judge a weighted split from the records so far (in the order they were sent).
  *
  * - 'fail' at once on any request that failed, was unclassified, or reached a class with weight 0 or outside
- *   the expectation; otherwise at the first look where some class's sequential test rejects.
- * - 'pass' when every class is in its early-pass region at a look, or at the last look when none rejects.
- * - 'continue' until then. With `final: true` (no more records will come) an undecided split fails: it was not
- *   shown to be the expected split.
+ *   the expectation; otherwise at the first request after which some class's sequential test fails.
+ * - 'pass' at the first request after which every class's test has passed.
+ * - 'continue' until then, with `moreRequests`: the fewest further requests after which that can change. With
+ *   `final: true` (no more records will come) an undecided split fails: it was not shown to be the expected split.
  *
- * A look analyses exactly the first `looks[j]` records, so calling with extra records is harmless; the
- * certainties (failures, weight-0 traffic) are checked on every record given.
+ * The tests read the records in order and stop at the first decisive one, so calling with extra records is
+ * harmless (the verdict is about the first n); the certainties (failures, weight-0 traffic) are checked on
+ * every record given.
  */
-export function judgeSplit(
-  expectation: SplitExpectation,
-  records: readonly RequestRecord[],
-  options: { final: boolean },
-): SplitJudgement {
+export function judgeSplit(expectation: SplitExpectation, records: readonly RequestRecord[], options: { final: boolean }): SplitJudgement {
   const plan = planFor(expectation);
   const { entries, alpha, minShiftPoints, power } = plan.normalized;
   const label = splitLabel(entries);
   const weights = new Map(entries);
-  const K = plan.looks.length;
 
   const failures: string[] = [];
   const failedAt: number[] = [];
@@ -519,22 +508,24 @@ export function judgeSplit(
     if (reason !== null) {
       failures.push(reason);
       failedAt.push(index);
-    }
-    else if (!weights.has(record.classification ?? '')) outside.push(record.classification ?? '');
+    } else if (!weights.has(record.classification ?? '')) outside.push(record.classification ?? '');
     else if (weights.get(record.classification ?? '') === 0) zeroHits.push(record.classification ?? '');
   }
   const certain = failures.length + outside.length + zeroHits.length > 0;
 
-  let lookIndex = -1;
-  while (lookIndex + 1 < K && (plan.looks[lookIndex + 1] ?? Infinity) <= records.length) lookIndex++;
-  const n = certain || lookIndex < 0 ? records.length : (plan.looks[lookIndex] ?? 0);
+  const progress = new SplitProgress(plan);
+  if (!certain) {
+    for (const record of records) {
+      if (progress.add(record.classification) !== 'continue') break;
+    }
+  }
+  const n = certain ? records.length : progress.n;
 
   const counts = new Map<string, number>(entries.map(([name]) => [name, 0]));
   for (let i = 0; i < n; i++) {
-    const c = records[i]?.classification;
-    if (c !== undefined && counts.has(c) && splitFailureReason(records[i] as RequestRecord) === null) {
-      counts.set(c, (counts.get(c) ?? 0) + 1);
-    }
+    const record = records[i] as RequestRecord;
+    const c = record.classification;
+    if (c !== undefined && counts.has(c) && splitFailureReason(record) === null) counts.set(c, (counts.get(c) ?? 0) + 1);
   }
 
   const figures: Verdict['figures'] = {
@@ -542,8 +533,6 @@ export function judgeSplit(
     n,
     records: records.length,
     maxRequests: plan.maxRequests,
-    looks: K,
-    look: lookIndex + 1,
     alpha,
     power,
     minShiftPoints,
@@ -551,11 +540,7 @@ export function judgeSplit(
     outsideClasses: outside.length,
   };
 
-  // Per-class description and sequential p.
   const parts: string[] = [];
-  const rejecting: string[] = [];
-  let allAccept = true;
-  let smallestP = 1;
   for (const [name, weight] of entries) {
     const x = counts.get(name) ?? 0;
     const [low, high] = clopperPearson(x, n);
@@ -570,22 +555,19 @@ export function judgeSplit(
     figures[`${name}.ciLow`] = n === 0 ? null : low;
     figures[`${name}.ciHigh`] = n === 0 ? null : high;
     figures[`${name}.expected`] = weight / 100;
-    const design = plan.full[name];
-    if (!design || certain || lookIndex < 0) continue;
-    const look = design.looks[lookIndex];
-    const tables = design.tables[lookIndex];
-    if (!look || !tables) continue;
-    const p = Math.min(1, 2 * Math.min(tables.lower[x] ?? 1, tables.upper[x] ?? 1));
-    figures[`${name}.p`] = p;
-    smallestP = Math.min(smallestP, p);
-    if (x <= look.rejectAtOrBelow) rejecting.push(`${name} below ${weight} %`);
-    else if (x >= look.rejectAtOrAbove) rejecting.push(`${name} above ${weight} %`);
-    else if (x < look.acceptFrom || x > look.acceptTo) allAccept = false;
   }
-  const p = Math.min(1, smallestP * Math.max(1, plan.multiplicity));
+  if (!certain) {
+    plan.tests.forEach((planned, t) => {
+      const at = progress.passedAt[t];
+      const failure = progress.failures.find((f) => f.planned === planned);
+      figures[`${planned.className}.test`] = failure ? `fail ${failure.side}` : at !== null ? 'pass' : 'undecided';
+      figures[`${planned.className}.decidedAt`] = failure ? failure.n : (at ?? null);
+    });
+  }
 
   let decision: SplitDecision;
   let tail: string;
+  let moreRequests: number | undefined;
   const shiftPhrase = `a ${minShiftPoints}-point shift would have been detected with power ≥ ${power}`;
   if (certain) {
     decision = 'fail';
@@ -607,38 +589,33 @@ export function judgeSplit(
     } else {
       tail = `p = 0 < α = ${formatP(alpha)} (under ${label} every request reaches a weighted class): the split differs`;
     }
-  } else if (lookIndex < 0) {
-    decision = options.final ? 'fail' : 'continue';
-    tail = options.final
-      ? `only ${n} of the planned ${plan.maxRequests} requests arrived, fewer than the first look at ${plan.looks[0]}: not shown to be ${label}`
-      : `first look at ${plan.looks[0]} requests: continue`;
-    figures.p = null;
-  } else {
+  } else if (progress.decision === 'fail') {
+    decision = 'fail';
+    const p = Math.min(...progress.failures.map((f) => adjustedP(plan, f)));
     figures.p = p;
-    // Fail at look j ⇔ p ≤ α·spent(t_j): the α-spending boundary, restated on the adjusted-p scale.
-    const failThreshold = alpha * spent(SEQUENTIAL_DESIGN.alphaSpendingGamma, (plan.looks[lookIndex] ?? 0) / plan.maxRequests);
-    figures.failThreshold = failThreshold;
-    const at = `look ${lookIndex + 1} of ${K}`;
-    if (rejecting.length > 0) {
+    tail = `${pIs(p)} < α = ${formatP(alpha)}: the split differs (${progress.failures.map((f) => failureLabel(plan, f)).join(', ')}; decided after ${n} of at most ${plan.maxRequests} requests)`;
+  } else if (progress.decision === 'pass') {
+    decision = 'pass';
+    figures.p = null;
+    tail = `consistent with ${label} (${shiftPhrase}; decided after ${n} of at most ${plan.maxRequests} requests)`;
+  } else {
+    figures.p = null;
+    const undecided = plan.tests.filter((_, t) => progress.passedAt[t] === null).map((t) => t.className);
+    const waiting = undecided.length > 0 ? `${undecided.join(', ')} not yet decided` : `no pass before ${plan.certaintyWindow} requests`;
+    if (options.final) {
       decision = 'fail';
-      tail = `${pIs(p)} < α = ${formatP(alpha)}: the split differs (${rejecting.join(', ')}; ${at})`;
-    } else if (allAccept || lookIndex === K - 1) {
-      decision = 'pass';
-      tail = `${pIs(p)} ≥ α = ${formatP(alpha)}: consistent with ${label} (${shiftPhrase}; ${at})`;
-    } else if (options.final) {
-      decision = 'fail';
-      tail = `${pIs(p)} at ${at}, not yet decisive, and only ${records.length} of the planned ${plan.maxRequests} requests arrived: not shown to be ${label}`;
+      tail = `${waiting} when the requests ran out (${n} of at most ${plan.maxRequests}): not shown to be ${label}`;
     } else {
       decision = 'continue';
-      tail =
-        `${pIs(p)} at ${at}: not yet decisive (failing this early needs p ≤ ${formatP(failThreshold)}, α = ` +
-        `${formatP(alpha)} at the last look; passing early needs every share near its weight), continue to ` +
-        `${plan.looks[lookIndex + 1]} requests`;
+      moreRequests = progress.moreRequests();
+      figures.moreRequests = moreRequests;
+      tail = `${waiting} after ${n} requests: continue for at least ${moreRequests} more (at most ${plan.maxRequests} in all)`;
     }
   }
   figures.decision = decision;
   return {
     decision,
     verdict: { pass: decision === 'pass', sentence: `${parts.join('; ').replace('of the others:; ', 'of the others: ')}; ${tail}`, judge: 'weighted-split', figures },
+    ...(moreRequests !== undefined && { moreRequests }),
   };
 }

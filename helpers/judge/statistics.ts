@@ -3,9 +3,9 @@
  * a verdict come from a library with its own test-suite rather than from arithmetic written here. Pure
  * functions, no I/O, no randomness.
  *
- * What lives here: the exact binomial test and Clopper–Pearson interval for one share. The group-sequential
- * design the weighted-split judge uses is in `split.ts` (its Bonferroni split of α is stated there); it reuses
- * `binomialPmf` from here.
+ * What lives here: the exact binomial test and Clopper–Pearson interval for one share. The sequential test the
+ * weighted-split judge runs after every request is in `sequential.ts` (its Bonferroni split of α is stated in
+ * `split.ts`); the fixed-sample size it is compared with uses `binomialCdf` and `binomialUpperTail` from here.
  */
 import { createRequire } from 'node:module';
 import binomialPmfImpl from '@stdlib/stats-base-dists-binomial-pmf';
@@ -27,6 +27,13 @@ const binomialTestImpl = ((...args: Parameters<BinomialTest>) => {
 /** P(X = k) for X ~ Binomial(n, p). */
 export function binomialPmf(k: number, n: number, p: number): number {
   return binomialPmfImpl(k, n, p);
+}
+
+/** P(X ≤ k) for X ~ Binomial(n, p). */
+export function binomialCdf(k: number, n: number, p: number): number {
+  if (k < 0) return 0;
+  if (k >= n) return 1;
+  return binomialCdfImpl(k, n, p);
 }
 
 /**

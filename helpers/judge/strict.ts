@@ -60,7 +60,7 @@ function judgeBySpec(spec: CheckSpec, e: Expectation, r: Rules): void {
     r.alphaAtMost(e.alpha);
     if ((e.minShiftPoints ?? catalogueShiftPoints) > catalogueShiftPoints) r.problems.push(`expectation.minShiftPoints is ${e.minShiftPoints}; at most ${catalogueShiftPoints}`);
     if ((e.power ?? cataloguePower) < cataloguePower) r.problems.push(`expectation.power is ${e.power}; at least ${cataloguePower}`);
-    if (r.problems.length === 0) r.atLeastRequests(planSplitSampling({ weights: spec.weights, alpha: r.alpha }).looks[0]!);
+    if (r.problems.length === 0) r.atLeastRequests(planSplitSampling({ weights: spec.weights, alpha: r.alpha }).fewestToPass);
   } else if (spec.judge === 'all-match' && e.judge === 'all-match') {
     r.same('matcher', e.matcher, spec.matcher);
     r.atLeastRequests(plannedRequests(spec.requests, r.alpha));

@@ -6,17 +6,22 @@ import type { RequestRecord } from './records.ts';
 export type SendBatch = (count: number) => Promise<RequestRecord[]>;
 
 /**
- * Observes a weighted split look by look: it sends only as many requests as the next look of the sequential
- * design needs, and stops as soon as the judge decides. The records are the observation a recording keeps.
+ * Observes a weighted split request by request, in batches: the first batch is the fewest requests after
+ * which the judge can decide, and every later one the fewest after which its verdict can change (the judge's
+ * `moreRequests`), so nothing is sent that the verdict cannot use. It stops as soon as the judge decides, and
+ * at the plan's maximum at the latest. The records are the observation a recording keeps.
  */
 export async function sampleSplit(expectation: SplitExpectation, send: SendBatch): Promise<{ records: RequestRecord[]; judgement: SplitJudgement }> {
   const plan = planSplitSampling(expectation);
   const records: RequestRecord[] = [];
-  let judgement: SplitJudgement | undefined;
-  for (const [i, look] of plan.looks.entries()) {
-    if (look > records.length) records.push(...(await send(look - records.length)));
-    judgement = judgeSplit(expectation, records, { final: i === plan.looks.length - 1 });
-    if (judgement.decision !== 'continue') break;
+  let wanted = plan.firstDecision;
+  for (;;) {
+    const batch = await send(wanted);
+    records.push(...batch);
+    // A batch that brought nothing (or the plan's end) leaves nothing more to wait for: judge what there is.
+    const final = batch.length === 0 || records.length >= plan.maxRequests;
+    const judgement = judgeSplit(expectation, records, { final });
+    if (judgement.decision !== 'continue') return { records, judgement };
+    wanted = Math.min(judgement.moreRequests ?? 1, plan.maxRequests - records.length);
   }
-  return { records, judgement: judgement! };
 }

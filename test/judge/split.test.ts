@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
-import { formatP, pIs } from '../../helpers/judge/statistics.ts';
+import { designShareTest, stagewiseP } from '../../helpers/judge/sequential.ts';
 import {
+  classExpectedRequests,
   classRejectionProbability,
+  fixedSampleRequests,
   judgeSplit,
   planSplitSampling,
   splitFailureReason,
@@ -38,15 +40,19 @@ function interleaved(counts: Record<string, number>): RequestRecord[] {
 }
 
 describe('planSplitSampling', () => {
-  it('sizes 80/10/10 at α = 1e-4 for a 10-point shift at power ≥ 0.999, with five looks', () => {
+  it('plans 80/10/10 at α = 1e-4 for a 10-point shift at power ≥ 0.999, with exact figures per class', () => {
     const plan = planSplitSampling(CANARY);
-    // Regression anchor: these follow from the design constants; a change here changes every canary run's cost.
-    expect(plan.looks).toEqual([320, 510, 700, 880, 1070]);
-    expect(plan.maxRequests).toBe(1070);
+    // Regression anchors: these follow from the design; a change here changes every canary run's cost.
+    expect(plan.fixedSampleSize).toBe(978);
+    expect(plan.maxRequests).toBe(1470); // 1.5 × 978, rounded up to 10
+    expect(plan.fewestToPass).toBeGreaterThanOrEqual(66);
     expect(plan.multiplicity).toBe(3);
     expect(plan.achievedPower).toBeGreaterThanOrEqual(0.999);
     expect(plan.falseFailureBound).toBeLessThanOrEqual(1e-4);
     expect(plan.falseFailureBound).toBeGreaterThan(0.5e-4); // the budget is used, not wasted
+    // Each class's test alone is near the one-count limit (297 for 80 % against 70 % and 90 %).
+    expect(plan.classes['reviews-v1']!.expectedRequests).toBeLessThan(300);
+    expect(plan.classes['reviews-v2']!.expectedRequests).toBeLessThan(190);
   });
 
   it('gives every class exact power ≥ 0.999 against ±10 points and a false-failure rate ≤ α/3', () => {
@@ -73,25 +79,37 @@ describe('planSplitSampling', () => {
     expect(small[1]).toBeGreaterThan(small[2] ?? 1); // … and 2 more often than none
   });
 
-  it('counts a two-way split once (its two class tests are one test) and a 100/0 split needs 66 requests', () => {
+  it('counts a two-way split once, and states its exact mean: 455 requests, within a request of the one-count limit', () => {
     const halves = planSplitSampling(HALVES);
     expect(halves.multiplicity).toBe(1);
+    expect(halves.fixedSampleSize).toBe(1215);
     expect(classRejectionProbability(HALVES, 'reviews-v1', 40)).toBeGreaterThanOrEqual(0.999);
     expect(classRejectionProbability(HALVES, 'reviews-v1', 60)).toBeGreaterThanOrEqual(0.999);
+    expect(classRejectionProbability(HALVES, 'reviews-v3', 60)).toBeCloseTo(classRejectionProbability(HALVES, 'reviews-v1', 40), 12);
     expect(halves.falseFailureBound).toBeLessThanOrEqual(1e-4);
+    const mean = classExpectedRequests(HALVES, 'reviews-v1', 50);
+    expect(mean).toBeGreaterThan(450);
+    expect(mean).toBeLessThan(456);
+    // Twice the horizon buys less than a request: the truncation is not what keeps 50/50 above 430.
+    const longer = designShareTest({ share: 0.5, alternatives: [0.4, 0.6], alpha: 1e-4, beta: 1e-3, maxRequests: 2 * halves.maxRequests, fewestToPass: 66 });
+    expect(mean - longer.healthy.expectedRequests).toBeLessThan(1);
+    expect(longer.healthy.expectedRequests).toBeGreaterThan(450);
+  });
 
+  it('judges a 100/0 split on the 66 requests that see a 10-point leak with probability ≥ 0.999', () => {
     const certain = planSplitSampling(ALL_V1);
     // 0.9^66 = 9.6e-4 ≤ 0.001 < 0.9^65: the fewest requests that see a 10-point leak with probability ≥ 0.999.
-    expect(certain.looks).toEqual([66]);
+    expect(certain.maxRequests).toBe(66);
+    expect(certain.fewestToPass).toBe(66);
     expect(certain.achievedPower).toBeCloseTo(1 - Math.pow(0.9, 66), 12);
     expect(certain.falseFailureBound).toBe(0);
   });
 
   it('needs fewer requests for a looser α or a bigger shift, more for a smaller one', () => {
-    const base = planSplitSampling(CANARY).maxRequests;
-    expect(planSplitSampling({ ...CANARY, alpha: 0.05 }).maxRequests).toBeLessThan(base);
-    expect(planSplitSampling({ ...CANARY, minShiftPoints: 20 }).maxRequests).toBeLessThan(base / 2);
-    expect(planSplitSampling({ ...CANARY, minShiftPoints: 5 }).maxRequests).toBeGreaterThan(base * 3);
+    const base = planSplitSampling(CANARY).fixedSampleSize;
+    expect(planSplitSampling({ ...CANARY, alpha: 0.05 }).fixedSampleSize).toBeLessThan(base);
+    expect(planSplitSampling({ ...CANARY, minShiftPoints: 20 }).fixedSampleSize).toBeLessThan(base / 2);
+    expect(fixedSampleRequests(0.8, [0.75, 0.85], 1e-4 / 3, 0.999)).toBeGreaterThan(base * 3);
   });
 
   it('refuses weights that are not a split, saying what is wrong', () => {
@@ -103,72 +121,70 @@ describe('planSplitSampling', () => {
 });
 
 describe('judgeSplit on hand-built record sets', () => {
-  it('passes a healthy 80/10/10 at the first look and says what "consistent" means', () => {
-    const records = interleaved({ 'reviews-v1': 256, 'reviews-v2': 32, 'reviews-v3': 32 });
-    const { decision, verdict } = judgeSplit(CANARY, records, { final: false });
+  it('passes a healthy 80/10/10 as soon as every class has passed, and says what "consistent" rests on', () => {
+    const records = interleaved({ 'reviews-v1': 800, 'reviews-v2': 100, 'reviews-v3': 100 });
+    const { decision, verdict, moreRequests } = judgeSplit(CANARY, records, { final: false });
     expect(decision).toBe('pass');
+    expect(moreRequests).toBeUndefined();
     expect(verdict.pass).toBe(true);
     expect(verdict.judge).toBe('weighted-split');
     expect(verdict.sentence).toBe(
-      'reviews-v1 80.0 % (95 % CI 75.2–84.2 %) of 320, expected 80 %; ' +
-        'reviews-v2 10.0 % (95 % CI 6.9–13.8 %) of 320, expected 10 %; ' +
-        'reviews-v3 10.0 % (95 % CI 6.9–13.8 %) of 320, expected 10 %; ' +
-        'p = 1 ≥ α = 1e-4: consistent with 80/10/10 ' +
-        '(a 10-point shift would have been detected with power ≥ 0.999; look 1 of 5)',
+      'reviews-v1 80.2 % (95 % CI 74.7–84.9 %) of 252, expected 80 %; ' +
+        'reviews-v2 9.9 % (95 % CI 6.5–14.3 %) of 252, expected 10 %; ' +
+        'reviews-v3 9.9 % (95 % CI 6.5–14.3 %) of 252, expected 10 %; ' +
+        'consistent with 80/10/10 (a 10-point shift would have been detected with power ≥ 0.999; decided after 252 of at most 1470 requests)',
     );
-    expect(verdict.figures).toMatchObject({ n: 320, look: 1, decision: 'pass', 'reviews-v1.count': 256 });
+    expect(verdict.figures).toMatchObject({ n: 252, records: 1000, decision: 'pass', 'reviews-v1.count': 202, 'reviews-v1.test': 'pass', 'reviews-v1.decidedAt': 252 });
   });
 
-  it('fails a 70/20/10 mesh at the first look, naming the class that moved', () => {
-    const records = interleaved({ 'reviews-v1': 224, 'reviews-v2': 64, 'reviews-v3': 32 });
+  it('fails a 70/20/10 mesh, naming the class that moved, with p ≤ α', () => {
+    const records = interleaved({ 'reviews-v1': 700, 'reviews-v2': 200, 'reviews-v3': 100 });
     const { decision, verdict } = judgeSplit(CANARY, records, { final: false });
     expect(decision).toBe('fail');
     expect(verdict.pass).toBe(false);
     // CIs cross-checked with scipy.stats.binomtest(...).proportion_ci(method='exact').
     expect(verdict.sentence).toBe(
-      'reviews-v1 70.0 % (95 % CI 64.7–75.0 %) of 320, expected 80 %; ' +
-        'reviews-v2 20.0 % (95 % CI 15.8–24.8 %) of 320, expected 10 %; ' +
-        'reviews-v3 10.0 % (95 % CI 6.9–13.8 %) of 320, expected 10 %; ' +
-        'p = 4e-7 < α = 1e-4: the split differs (reviews-v2 above 10 %; look 1 of 5)',
+      'reviews-v1 70.0 % (95 % CI 63.5–75.9 %) of 223, expected 80 %; ' +
+        'reviews-v2 20.2 % (95 % CI 15.1–26.1 %) of 223, expected 10 %; ' +
+        'reviews-v3 9.9 % (95 % CI 6.3–14.6 %) of 223, expected 10 %; ' +
+        'p = 5.5e-5 < α = 1e-4: the split differs (reviews-v2 above 10 %; decided after 223 of at most 1470 requests)',
     );
+    expect(Number(verdict.figures.p)).toBeLessThanOrEqual(1e-4);
   });
 
-  it('fails a milder 72/18/10 mesh at the second look, after an undecided first one', () => {
-    const records = interleaved({ 'reviews-v1': 367, 'reviews-v2': 92, 'reviews-v3': 51 });
-    expect(judgeSplit(CANARY, records.slice(0, 320), { final: false }).decision).toBe('continue');
-    const { decision, verdict } = judgeSplit(CANARY, records, { final: false });
-    expect(decision).toBe('fail');
-    expect(verdict.sentence).toBe(
-      'reviews-v1 72.0 % (95 % CI 67.8–75.8 %) of 510, expected 80 %; ' +
-        'reviews-v2 18.0 % (95 % CI 14.8–21.7 %) of 510, expected 10 %; ' +
-        'reviews-v3 10.0 % (95 % CI 7.5–12.9 %) of 510, expected 10 %; ' +
-        'p = 2.1e-6 < α = 1e-4: the split differs (reviews-v2 above 10 %; look 2 of 5)',
-    );
-    expect(Number(verdict.figures.p)).toBeLessThan(1e-4);
+  it('says what it waits for and how many more requests can change the verdict', () => {
+    const records = interleaved({ 'reviews-v1': 80, 'reviews-v2': 10, 'reviews-v3': 10 });
+    const judgement = judgeSplit(CANARY, records, { final: false });
+    expect(judgement.decision).toBe('continue');
+    expect(judgement.moreRequests).toBe(20);
+    expect(judgement.verdict.sentence).toMatch(/; reviews-v1, reviews-v2, reviews-v3 not yet decided after 100 requests: continue for at least 20 more \(at most 1470 in all\)$/);
+    // Nothing can change in between: 19 more requests of any kind leave it undecided.
+    for (const extra of ['reviews-v1', 'reviews-v2', 'reviews-v3']) {
+      const more = [...records, ...Array.from({ length: 19 }, () => ok(extra))];
+      expect(judgeSplit(CANARY, more, { final: false }).decision).toBe('continue');
+    }
   });
 
-  it('explains an undecided look, including why a small p does not fail yet', () => {
-    const records = interleaved({ 'reviews-v1': 232, 'reviews-v2': 56, 'reviews-v3': 32 });
-    const { decision, verdict } = judgeSplit(CANARY, records, { final: false });
-    expect(decision).toBe('continue');
-    expect(verdict.sentence).toMatch(/at look 1 of 5: not yet decisive \(failing this early needs p ≤ [0-9.e-]+, α = 1e-4 at the last look; passing early needs every share near its weight\), continue to 510 requests$/);
-  });
-
-  it('waits for the first look, and fails when the traffic ran out before the plan did', () => {
+  it('fails when the traffic ran out before the test decided', () => {
     const few = interleaved({ 'reviews-v1': 80, 'reviews-v2': 10, 'reviews-v3': 10 });
-    expect(judgeSplit(CANARY, few, { final: false })).toMatchObject({ decision: 'continue' });
-    expect(judgeSplit(CANARY, few, { final: false }).verdict.sentence).toMatch(/first look at 320 requests: continue$/);
     const cut = judgeSplit(CANARY, few, { final: true });
     expect(cut.decision).toBe('fail');
-    expect(cut.verdict.sentence).toMatch(/only 100 of the planned 1070 requests arrived, fewer than the first look at 320: not shown to be 80\/10\/10$/);
-    const midway = interleaved({ 'reviews-v1': 232, 'reviews-v2': 56, 'reviews-v3': 32 });
-    expect(judgeSplit(CANARY, midway, { final: true }).verdict.sentence).toMatch(/only 320 of the planned 1070 requests arrived: not shown to be 80\/10\/10$/);
+    expect(cut.verdict.sentence).toMatch(/not yet decided when the requests ran out \(100 of at most 1470\): not shown to be 80\/10\/10$/);
   });
 
-  it('judges exactly the planned prefix when more records arrived than the look needs', () => {
-    const records = interleaved({ 'reviews-v1': 320, 'reviews-v2': 40, 'reviews-v3': 40 });
-    const { verdict } = judgeSplit(CANARY, records, { final: false });
-    expect(verdict.figures).toMatchObject({ n: 320, records: 400, look: 1 });
+  it('judges exactly the requests up to its decision when more records arrived', () => {
+    const records = interleaved({ 'reviews-v1': 800, 'reviews-v2': 100, 'reviews-v3': 100 });
+    const first = judgeSplit(CANARY, records.slice(0, 252), { final: false });
+    const all = judgeSplit(CANARY, records, { final: true });
+    expect(all.verdict).toEqual({ ...first.verdict, figures: { ...first.verdict.figures, records: 1000 } });
+  });
+
+  it('ends every test by maxRequests: a split that is off by 4 points is decided at the horizon at the latest', () => {
+    const plan = planSplitSampling(CANARY);
+    const records = interleaved({ 'reviews-v1': 1140, 'reviews-v2': 210, 'reviews-v3': 150 });
+    const { decision, verdict } = judgeSplit(CANARY, records, { final: false });
+    expect(decision).not.toBe('continue');
+    expect(Number(verdict.figures.n)).toBeLessThanOrEqual(plan.maxRequests);
   });
 
   it('fails at once when requests fail, and says that requests failed rather than that the split differs', () => {
@@ -200,7 +216,7 @@ describe('judgeSplit on hand-built record sets', () => {
     const clean = judgeSplit(ALL_V1, leak.slice(0, 65).concat(ok('reviews-v1')), { final: false });
     expect(clean.decision).toBe('pass');
     expect(clean.verdict.sentence).toMatch(
-      /^reviews-v1 100\.0 % \(95 % CI 94\.6–100\.0 %\) of 66, expected 100 %; reviews-v2 0\.0 % \(95 % CI 0\.0–5\.4 %\) of 66, expected 0 %; p = 1 ≥ α = 1e-4: consistent with 100\/0/,
+      /^reviews-v1 100\.0 % \(95 % CI 94\.6–100\.0 %\) of 66, expected 100 %; reviews-v2 0\.0 % \(95 % CI 0\.0–5\.4 %\) of 66, expected 0 %; consistent with 100\/0 \(a 10-point shift would have been detected with power ≥ 0\.999; decided after 66 of at most 66 requests\)$/,
     );
   });
 
@@ -214,28 +230,22 @@ describe('judgeSplit on hand-built record sets', () => {
 });
 
 describe('the sentence never contradicts the decision', () => {
-  it('for every possible count of a 50/50 split at every look: fail ⇔ p below the look threshold, and a decision reads p against α', () => {
-    const plan = planSplitSampling(HALVES);
-    let decided = 0;
-    for (const n of plan.looks) {
-      const records = Array.from({ length: n }, () => ok('reviews-v3'));
-      for (let x = 0; x <= n; x++) {
-        if (x > 0) records[x - 1] = ok('reviews-v1');
-        const { decision, verdict } = judgeSplit(HALVES, records, { final: false });
-        const p = Number(verdict.figures.p);
-        const threshold = Number(verdict.figures.failThreshold);
-        expect(decision === 'fail', `n = ${n}, x = ${x}`).toBe(p <= threshold);
-        if (decision === 'fail') {
-          expect(p).toBeLessThan(1e-4);
-          expect(verdict.sentence).toContain(`${pIs(p)} < α = 1e-4: the split differs`);
-        }
-        if (decision === 'pass') {
-          expect(p).toBeGreaterThan(1e-4);
-          expect(verdict.sentence).toContain(`${pIs(p)} ≥ α = 1e-4: consistent with 50/50`);
-        }
-        if (decision !== 'continue') decided++;
+  it('every failing count of the 50/50 test has a stagewise p within its side\'s exact false-failure rate, so a failure reads p ≤ α', () => {
+    const test = designShareTest({ share: 0.5, alternatives: [0.4, 0.6], alpha: 1e-4, beta: 1e-3, maxRequests: planSplitSampling(HALVES).maxRequests, fewestToPass: 66 });
+    let checked = 0;
+    for (let n = 1; n <= test.spec.maxRequests; n += 7) {
+      // The least extreme failing count on each side has the largest p of that side at n.
+      const low = test.rejectAtOrBelow[n]!;
+      const high = test.rejectAtOrAbove[n]!;
+      if (low >= 0) {
+        expect(stagewiseP(test, n, low, 'below'), `n = ${n}`).toBeLessThanOrEqual(test.healthy.failBelow * (1 + 1e-9));
+        checked++;
+      }
+      if (high <= n) {
+        expect(stagewiseP(test, n, high, 'above'), `n = ${n}`).toBeLessThanOrEqual(test.healthy.failAbove * (1 + 1e-9));
+        checked++;
       }
     }
-    expect(decided).toBeGreaterThan(plan.maxRequests); // every count at the last look is decided
+    expect(checked).toBeGreaterThan(300);
   });
 });

@@ -19,15 +19,17 @@ describe('sampleSplit over real sockets', () => {
   });
   afterAll(() => double.stop());
 
-  it('sends only what the next look needs and stops at the first decisive look', async () => {
+  it('sends only what the judge can use and stops at the request that decided', async () => {
     asked.length = 0;
     double.setOptions({ weights: { v1: 80, v2: 10, v3: 10 } });
     const { records, judgement } = await sampleSplit(canary, send);
-    const looks = planSplitSampling(canary).looks;
+    const plan = planSplitSampling(canary);
     expect(judgement.decision).toBe('pass');
-    expect(looks).toContain(records.length);
-    expect(asked[0]).toBe(looks[0]);
+    // Every batch is the fewest requests after which the verdict could change, so none is sent past the decision.
+    expect(judgement.verdict.figures.n).toBe(records.length);
+    expect(asked[0]).toBe(plan.firstDecision);
     expect(asked.reduce((a, b) => a + b, 0)).toBe(records.length);
+    expect(records.length).toBeLessThanOrEqual(plan.maxRequests);
   });
 
   it('fails a shifted split, naming the class that moved', async () => {
