@@ -2,7 +2,7 @@ import * as allure from 'allure-js-commons';
 import { Status } from 'allure-js-commons';
 import { describe, expect, inject, it } from 'vitest';
 import { httpGet } from '../helpers/gate/http-probe.ts';
-import { formatDuration } from '../helpers/gate/poll.ts';
+import { formatDuration } from '../helpers/config/timeouts.ts';
 import { fetchServerVersion, loadKubeConfig } from '../helpers/provision/preflight.ts';
 
 /**

@@ -3,7 +3,8 @@ import { istioDurationMs } from '../apply/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
 import { liveProbeRouteName } from './config-live.ts';
-import { formatDuration, pollUntil } from './poll.ts';
+import { pollUntil } from './poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 /**
  * Proving that every proxy that enforces a feature has this apply's configuration, by reading the proxy's own

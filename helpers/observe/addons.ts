@@ -14,7 +14,8 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { excerpt } from '../gate/http-probe.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import type { RequestRecord } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
  */
 import { Client } from 'undici';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import type { RequestRecord } from './records.ts';
 import { sendTraffic, type TrafficOptions } from './traffic.ts';
 

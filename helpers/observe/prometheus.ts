@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
+import { formatDuration } from '../config/timeouts.ts';
 import { MeshproofError } from '../errors.ts';
 import { errorText, pollUntil, PollTimeoutError } from '../gate/poll.ts';
 import { promDiff, type Labels } from './prom-diff.ts';
@@ -150,7 +151,7 @@ export class PrometheusClient {
         const oldest = result.resultType === 'vector' ? result.result[0]?.value.value : undefined;
         return oldest !== undefined && oldest >= since
           ? { done: true, value: undefined }
-          : { done: false, seen: oldest === undefined ? 'no scrape targets' : `the stalest target was scraped ${(since - oldest).toFixed(1)} s before the wait began` };
+          : { done: false, seen: oldest === undefined ? 'no scrape targets' : `the stalest target was scraped ${formatDuration((since - oldest) * 1000)} before the wait began` };
       },
     );
     return this.snapshot(selector);

@@ -5,7 +5,8 @@ import which from 'which';
 import type { MeshproofConfig } from '../config/config.ts';
 import { istioSupportsKubernetes } from '../config/versions.ts';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 export type ContainerEngine = 'docker' | 'podman';
 

@@ -1,7 +1,8 @@
 import { execa, type ResultPromise } from 'execa';
 import type { ClusterToolName } from './cluster-tools.ts';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration, pollUntil } from '../gate/poll.ts';
+import { errorText, pollUntil } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 export interface CommandResult {
   exitCode: number;

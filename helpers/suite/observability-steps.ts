@@ -1,5 +1,6 @@
 import type { FeatureName } from '../config/features.ts';
-import { formatDuration, pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import {
   addonApi,
   answerRecord,
