@@ -1,8 +1,8 @@
 import * as allure from 'allure-js-commons';
 import { Status } from 'allure-js-commons';
 import { describe, expect, inject, it } from 'vitest';
-import { httpGet } from '../helpers/gate/http-probe.ts';
 import { formatDuration } from '../helpers/config/timeouts.ts';
+import { httpRequest } from '../helpers/net/http.ts';
 import { fetchServerVersion, loadKubeConfig } from '../helpers/provision/preflight.ts';
 
 /**
@@ -27,7 +27,7 @@ describe('the mesh under test', () => {
   });
 
   it('serves Bookinfo through the ingress gateway', async () => {
-    const { status, body } = await httpGet(`${mesh.ingressUrl}/productpage`, config.timeouts.request);
+    const { status, body } = await httpRequest(`${mesh.ingressUrl}/productpage`, { timeoutMs: config.timeouts.request });
     expect(status).toBe(200);
     expect(body).toContain('<title>Simple Bookstore App</title>');
   });

@@ -11,11 +11,9 @@
  * graph/config/cytoscape/cytoscape.go). Grafana's GET /api/dashboards/uid/:uid is from Grafana's Dashboard HTTP
  * API docs ("Get dashboard by uid": `{dashboard: {uid, title, panels, …}, meta: {folderUid, …}}`).
  */
-import { request } from 'undici';
 import { z } from 'zod';
-import { excerpt } from '../gate/http-probe.ts';
+import { excerpt, httpRequest } from '../net/http.ts';
 import { errorText } from '../gate/poll.ts';
-import { formatDuration } from '../config/timeouts.ts';
 import type { RequestRecord } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -40,18 +38,11 @@ export interface ApiAnswer {
  */
 export async function fetchAnswer(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ApiAnswer> {
   const startedAt = Date.now();
-  const bound = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-      signal: signal ? AbortSignal.any([signal, bound]) : bound,
-    });
-    const body = await response.body.text();
-    return { url, startedAt, latencyMs: Date.now() - startedAt, status: response.statusCode, body };
+    const { status, body } = await httpRequest(url, { timeoutMs, signal, headers: { accept: 'application/json' } });
+    return { url, startedAt, latencyMs: Date.now() - startedAt, status, body };
   } catch (error) {
-    const why = bound.aborted ? `no answer within ${formatDuration(timeoutMs)}` : errorText(error);
-    return { url, startedAt, latencyMs: Date.now() - startedAt, status: 0, body: '', error: why };
+    return { url, startedAt, latencyMs: Date.now() - startedAt, status: 0, body: '', error: errorText(error) };
   }
 }
 

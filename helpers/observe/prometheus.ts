@@ -1,8 +1,8 @@
-import { request } from 'undici';
 import { z } from 'zod';
 import { formatDuration } from '../config/timeouts.ts';
 import { MeshproofError } from '../errors.ts';
 import { errorText, pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { httpRequest } from '../net/http.ts';
 import { promDiff, type Labels } from './prom-diff.ts';
 import { delta, describeDelta, emptySnapshot, seriesSelector, snapshotOf, toPromQL, checkLabel, type Delta, type MetricSelector, type Snapshot } from './metrics.ts';
 
@@ -212,19 +212,17 @@ export class PrometheusClient {
     signal?: AbortSignal,
   ): Promise<QueryResult> {
     const url = `${this.base}/api/v1/${endpoint}`;
-    const bound = AbortSignal.timeout(this.options.requestTimeoutMs);
     let status: number;
     let text: string;
     try {
       // POST with a form body: the same API as GET, without URL length limits on long PromQL.
-      const res = await request(url, {
+      ({ status, body: text } = await httpRequest(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(params).toString(),
-        signal: signal ? AbortSignal.any([signal, bound]) : bound,
-      });
-      status = res.statusCode;
-      text = await res.body.text();
+        timeoutMs: this.options.requestTimeoutMs,
+        signal,
+      }));
     } catch (error) {
       const fix = `Check that Prometheus answers at ${this.base} (is the port-forward running?).`;
       throw new PrometheusQueryError(promql, 'unreachable', `${url}: ${errorText(error)}`, fix);

@@ -1,4 +1,4 @@
-import { excerpt, httpGet } from '../gate/http-probe.ts';
+import { excerpt, httpRequest } from '../net/http.ts';
 import { errorText } from '../gate/poll.ts';
 import type { MeshproofConfig } from '../config/config.ts';
 import { runOrFail, type ClusterRunner } from './runner.ts';
@@ -89,7 +89,7 @@ export async function monitorTest(urls: { ingress: string; prometheus: string; g
   return Promise.all(
     checks.map(async ([component, url, ok]) => {
       try {
-        const { status, body } = await httpGet(url, config.timeouts.request);
+        const { status, body } = await httpRequest(url, { timeoutMs: config.timeouts.request });
         return { component, ok: ok(status, body), seen: `HTTP ${status}: ${excerpt(body, 80)}` };
       } catch (error) {
         return { component, ok: false, seen: errorText(error) };

@@ -1,7 +1,7 @@
-import { fetch } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import type { SupportedVersions } from '../config/versions.ts';
 import { errorText } from '../gate/poll.ts';
+import { httpRequest } from '../net/http.ts';
 import type { ClusterToolSpecs } from './cluster-tools.ts';
 
 /**
@@ -53,14 +53,14 @@ const newest = (versions: Semver[]) => [...versions].sort(compare).at(-1);
 const show = (v: Semver, prefix = '') => `${prefix}${v.join('.')}`;
 
 async function get(url: string, timeoutMs: number): Promise<string> {
-  // fetch follows redirects (dl.k8s.io redirects to its CDN); GitHub's API wants a User-Agent.
-  const response = await fetch(url, {
-    signal: AbortSignal.timeout(timeoutMs),
+  // dl.k8s.io redirects to its CDN; GitHub's API wants a User-Agent.
+  const { status, body } = await httpRequest(url, {
+    timeoutMs,
+    followRedirects: true,
     headers: { accept: 'application/json, text/plain, */*', 'user-agent': 'meshproof-versions-check' },
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return text;
+  if (status < 200 || status > 299) throw new Error(`HTTP ${status}`);
+  return body;
 }
 
 /** Release tags that are final releases (no prerelease, no draft, plain vX.Y.Z). */
