@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { excerpt, httpRequest } from '../net/http.ts';
+import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { errorText } from '../gate/poll.ts';
 import type { RequestRecord } from './records.ts';
 
@@ -78,15 +79,19 @@ export type Answered = Pick<ApiAnswer, 'status' | 'body' | 'error'>;
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; classification: string };
 
+const noAnswer = (answer: Answered) => `no answer${answer.error ? `: ${answer.error}` : ''}`;
+const httpStatusText = (answer: Answered) => `HTTP ${answer.status}: ${excerpt(answer.body, 80) || 'empty body'}`;
+const notJsonText = (answer: Answered) => `not JSON: ${excerpt(answer.body, 80) || 'empty body'}`;
+
 /** The body of a 200 answer parsed against `schema`, or why it cannot be read as `what`. */
 function parseAnswer<T>(answer: Answered, schema: z.ZodType<T>, what: string): Parsed<T> {
-  if (answer.status === 0) return { ok: false, classification: `no answer${answer.error ? `: ${answer.error}` : ''}` };
-  if (answer.status !== 200) return { ok: false, classification: `HTTP ${answer.status}: ${excerpt(answer.body, 80) || 'empty body'}` };
+  if (answer.status === 0) return { ok: false, classification: noAnswer(answer) };
+  if (answer.status !== 200) return { ok: false, classification: httpStatusText(answer) };
   let json: unknown;
   try {
     json = JSON.parse(answer.body);
   } catch {
-    return { ok: false, classification: `not JSON: ${excerpt(answer.body, 80) || 'empty body'}` };
+    return { ok: false, classification: notJsonText(answer) };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
@@ -132,41 +137,23 @@ function trim(base: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Prometheus: instant vectors per Bookinfo service
 
-const promVector = z.object({
-  status: z.literal('success'),
-  data: z.object({
-    resultType: z.literal('vector'),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
-  }),
-});
-const promError = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
-
 export interface PromSeries {
   labels: Record<string, string>;
   value: number;
 }
 
-/** Sample values are strings because Go prints NaN and ±Inf that way; Number('+Inf') would be NaN. */
-export function promValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  return Number(text);
-}
-
 /** The series of an instant query's answer, or why there are none to read (an error envelope says which). */
 export function parsePromVector(answer: Answered): Parsed<PromSeries[]> {
-  if (answer.status !== 0 && answer.status !== 200) {
-    // Prometheus answers errors with 4xx/5xx and its JSON envelope: errorType bad_data, execution, timeout, …
-    try {
-      const error = promError.safeParse(JSON.parse(answer.body));
-      if (error.success) return { ok: false, classification: `Prometheus error ${error.data.errorType ?? `HTTP ${answer.status}`}: ${error.data.error ?? 'no message'}` };
-    } catch {
-      // not JSON: the generic HTTP classification below says so
-    }
-  }
-  const parsed = parseAnswer(answer, promVector, 'an instant vector from Prometheus');
-  if (!parsed.ok) return parsed;
-  return { ok: true, value: parsed.value.data.result.map(({ metric, value }) => ({ labels: metric, value: promValue(value[1]) })) };
+  if (answer.status === 0) return { ok: false, classification: noAnswer(answer) };
+  const read = readPrometheusAnswer(answer.body);
+  // Prometheus answers errors with 4xx/5xx and its JSON envelope: errorType bad_data, execution, timeout, …
+  if (read.kind === 'error') return { ok: false, classification: `Prometheus error ${read.errorType ?? `HTTP ${answer.status}`}: ${read.error ?? 'no message'}` };
+  if (answer.status !== 200) return { ok: false, classification: httpStatusText(answer) };
+  if (read.kind === 'not-json') return { ok: false, classification: notJsonText(answer) };
+  const notVector = (why: string) => ({ ok: false as const, classification: `not an instant vector from Prometheus: ${why}` });
+  if (read.kind !== 'result') return notVector(read.why);
+  if (read.result.resultType !== 'vector') return notVector(`data.resultType: ${read.result.resultType}, not vector`);
+  return { ok: true, value: read.result.result.map(({ metric, value }) => ({ labels: metric, value: value.value })) };
 }
 
 /**
