@@ -2,7 +2,7 @@ import { excerpt, httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { errorText } from '../gate/poll.ts';
 import type { MeshproofConfig } from '../config/config.ts';
-import { runOrFail, type ClusterRunner } from './runner.ts';
+import { commandLine, parseToolJson, runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
  * The lab's monitor (monitor.sh summary / test): what runs where, and whether each component answers now.
@@ -56,12 +56,13 @@ export async function monitorSummary(runner: ClusterRunner, config: MeshproofCon
   const out: string[] = [];
   const pods: PodLine[] = [];
   for (const namespace of monitoredNamespaces) {
-    const result = await runner.run('kubectl', ['get', 'pods', '-n', namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply });
-    if (result.exitCode === 0) pods.push(...podLines(JSON.parse(result.stdout) as { items: PodJson[] }));
+    const args = ['get', 'pods', '-n', namespace, '-o', 'json'];
+    const result = await runner.run('kubectl', args, { timeoutMs: config.timeouts.apply });
+    if (result.exitCode === 0) pods.push(...podLines(parseToolJson(commandLine('kubectl', args), result.stdout) as { items: PodJson[] }));
   }
   out.push(pods.length ? formatPodLines(pods) : 'no pods in the lab namespaces: deploy the lab with `npx meshproof deploy`');
-  const releases = await runOrFail(runner, 'helm', ['list', '-n', 'istio-system', '-o', 'json'], { timeoutMs: config.timeouts.apply });
-  const charts = (JSON.parse(releases.stdout || '[]') as { name: string; chart: string; status: string }[]).map((r) => `${r.name} (${r.chart}, ${r.status})`);
+  const releases = (await runOrFailJson(runner, 'helm', ['list', '-n', 'istio-system', '-o', 'json'], { timeoutMs: config.timeouts.apply, ifNothingPrinted: '[]' })) as { name: string; chart: string; status: string }[];
+  const charts = releases.map((r) => `${r.name} (${r.chart}, ${r.status})`);
   out.push('', `Helm releases in istio-system: ${charts.length ? charts.join(', ') : 'none'}`);
   const cron = await runner.run('kubectl', ['get', 'cronjob', 'traffic-generator', '-n', 'traffic-gen', '-o', 'jsonpath={.spec.suspend}'], { timeoutMs: config.timeouts.apply });
   out.push(`Traffic generator: ${cron.exitCode !== 0 ? 'not deployed' : cron.stdout.trim() === 'true' ? 'suspended' : 'running'}`);

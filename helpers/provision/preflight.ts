@@ -5,6 +5,7 @@ import which from 'which';
 import type { MeshproofConfig } from '../config/config.ts';
 import { istioSupportsKubernetes } from '../config/versions.ts';
 import { MeshproofError } from '../errors.ts';
+import { commandLine, parseToolJson } from './runner.ts';
 import { errorText } from '../gate/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
@@ -51,8 +52,8 @@ interface EngineInfo {
 }
 
 /** `docker info` and `podman info` both print JSON with --format; their field names differ. */
-function readEngineInfo(name: ContainerEngine, json: string): EngineInfo {
-  const info = JSON.parse(json) as Record<string, any>;
+function readEngineInfo(name: ContainerEngine, command: string, printed: string): EngineInfo {
+  const info = parseToolJson(command, printed) as Record<string, any>;
   if (name === 'docker') return { version: String(info.ServerVersion ?? 'unknown'), memoryBytes: numberOrUndefined(info.MemTotal) };
   return { version: String(info.version?.Version ?? 'unknown'), memoryBytes: numberOrUndefined(info.host?.memTotal) };
 }
@@ -62,7 +63,8 @@ const numberOrUndefined = (value: unknown) => (typeof value === 'number' && valu
 async function preflightKind(config: MeshproofConfig, env: NodeJS.ProcessEnv): Promise<PreflightResult> {
   const engine = await findEngine(config, env);
   const label = engine.name === 'docker' ? 'Docker' : 'Podman';
-  const result = await execa(engine.path, ['info', '--format', engine.name === 'docker' ? '{{json .}}' : 'json'], {
+  const args = ['info', '--format', engine.name === 'docker' ? '{{json .}}' : 'json'];
+  const result = await execa(engine.path, args, {
     env,
     reject: false,
     timeout: config.timeouts.preflight,
@@ -84,12 +86,7 @@ async function preflightKind(config: MeshproofConfig, env: NodeJS.ProcessEnv): P
         : `Start the Podman machine (podman machine start) or service, then run npm test again.\n${useExistingCluster}`,
     );
   }
-  let info: EngineInfo;
-  try {
-    info = readEngineInfo(engine.name, result.stdout);
-  } catch (error) {
-    throw new MeshproofError(`\`${engine.name} info\` printed something that is not JSON: ${errorText(error)}.`);
-  }
+  const info = readEngineInfo(engine.name, commandLine(engine.name, args), result.stdout);
   const warnings: string[] = [];
   const memory = info.memoryBytes ?? os.totalmem();
   if (memory < recommendedMemoryBytes) {

@@ -3,7 +3,7 @@ import { excerpt, httpRequest } from '../net/http.ts';
 import { pollUntil } from '../gate/poll.ts';
 import { reviewsVersionFromJson } from '../observe/bookinfo.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
-import { runOrFail, type ClusterRunner } from './runner.ts';
+import { runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
  * The named, bounded waits of provisioning: readiness, not hope. Each says what it waits for and, when its
@@ -38,8 +38,7 @@ export async function awaitDeploymentsAvailable(
 ): Promise<void> {
   const what = only ? `${only.join(', ')} in ${namespace} to be available` : `every Deployment in ${namespace} to be available`;
   await pollUntil({ what, timeoutMs: timeouts.rollout, intervalMs: timeouts.poll }, async () => {
-    const result = await runOrFail(runner, 'kubectl', ['get', 'deployments', '-n', namespace, '-o', 'json'], { timeoutMs: timeouts.apply });
-    const list = JSON.parse(result.stdout) as { items: DeploymentStatus[] };
+    const list = (await runOrFailJson(runner, 'kubectl', ['get', 'deployments', '-n', namespace, '-o', 'json'], { timeoutMs: timeouts.apply })) as { items: DeploymentStatus[] };
     const missing = only?.filter((name) => !list.items.some((d) => d.metadata.name === name)) ?? [];
     const lagging = [...missing.map((name) => `${name} does not exist yet`), ...unavailableDeployments(list, only)];
     return lagging.length === 0 ? { done: true, value: undefined } : { done: false, seen: lagging.join('; ') };

@@ -50,6 +50,13 @@ describe('preflight for kind', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('names the command when the engine prints something other than JSON', async () => {
+    const bin = tempDir();
+    writeScript(bin, 'docker', `echo '{"ServerVersion": "27.3.1", <truncated>'`);
+    const error = await preflightError(kindConfig(), { PATH: bin });
+    expect(error.message).toBe('`docker info --format {{json .}}` printed something that is not JSON: "{\\"ServerVersion\\": \\"27.3.1\\", <truncated>"');
+  });
+
   it('passes on a running engine and advises when memory is short', async () => {
     const bin = tempDir();
     writeScript(bin, 'docker', `echo '{"ServerVersion":"27.3.1","MemTotal":4294967296}'`);
