@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from './helpers/config/config.ts';
 import { exitOnUserError } from './helpers/errors.ts';
-import { clusterAccess, openClusterRunner } from './helpers/provision/cluster.ts';
+import { clusterAccess, clusterRunnerOnDemand } from './helpers/provision/cluster.ts';
 import { runPreflight } from './helpers/provision/preflight.ts';
 import { provisionStack, resumeTrafficGenerator } from './helpers/provision/provision.ts';
 import type { ToolRunner } from './helpers/provision/runner.ts';
@@ -25,14 +25,15 @@ export default async function setup(project: TestProject) {
   const runId = newRunId();
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
   let runner: ToolRunner | undefined;
   const provisioned = await exitOnUserError(async () => {
     await phases.run('preflight', async () => {
-      const preflight = await runPreflight(config);
+      const preflight = await runPreflight(config, { openRunner });
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
     });
     await phases.run('cluster tools (kind, helm, kubectl)', async () => {
-      runner = await openClusterRunner(config, access, (line) => phases.note(line));
+      runner = await openRunner();
     });
     return provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });
   });

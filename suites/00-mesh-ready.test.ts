@@ -3,14 +3,14 @@ import { Status } from 'allure-js-commons';
 import { describe, expect, inject, it } from 'vitest';
 import { formatDuration } from '../helpers/config/timeouts.ts';
 import { httpRequest } from '../helpers/net/http.ts';
-import { fetchServerVersion, loadKubeConfig } from '../helpers/provision/preflight.ts';
+import { kubernetesServerVersion, ToolRunner } from '../helpers/provision/runner.ts';
 
 /**
  * The stack every feature suite stands on: it shows the setup phases in the report and proves, once more
  * from inside the run, that the cluster and the ingress are what the configuration asked for.
  */
 describe('the mesh under test', () => {
-  const { config, access, mesh, setupPhases } = inject('meshproof');
+  const { config, access, mesh, tools, setupPhases } = inject('meshproof');
 
   it('was provisioned as configured', async () => {
     await allure.epic('meshproof');
@@ -21,7 +21,7 @@ describe('the mesh under test', () => {
     }
     await allure.parameter('Istio', mesh.istioVersion);
     await allure.parameter('Kubernetes', mesh.kubernetesVersion);
-    const version = await fetchServerVersion(loadKubeConfig(access), config.timeouts.preflight);
+    const version = await kubernetesServerVersion(new ToolRunner(tools, access), config.timeouts.preflight);
     expect(version).toBe(mesh.kubernetesVersion);
     if (config.target === 'kind') expect(version).toBe(config.kubernetes?.version);
   });

@@ -79,6 +79,18 @@ export function parseToolJson(command: string, printed: string): unknown {
   }
 }
 
+/**
+ * The API server's Kubernetes version ("1.35.2"), as `kubectl version -o json` reports it: the one way meshproof
+ * reads it, in preflight, provisioning and the mesh-ready suite. A managed cluster's build suffix
+ * (v1.35.2-gke.1200) is dropped, because Istio's support table names plain versions.
+ */
+export async function kubernetesServerVersion(runner: ClusterRunner, timeoutMs: number): Promise<string> {
+  const printed = await runOrFailJson(runner, 'kubectl', ['version', '-o', 'json'], { timeoutMs });
+  const gitVersion = (printed as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+  if (!gitVersion) throw new MeshproofError(`kubectl version reports no server version: ${JSON.stringify(printed).slice(0, 200)}`);
+  return gitVersion.replace(/^v/, '').replace(/[-+].*$/, '');
+}
+
 export interface ClusterAccess {
   /** The kubeconfig file; undefined means the tools' default (~/.kube/config or $KUBECONFIG). */
   kubeconfig: string | undefined;
