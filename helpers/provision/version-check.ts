@@ -83,24 +83,27 @@ export async function checkVersions(
   options: { timeoutMs: number; sources?: PublisherSources },
 ): Promise<VersionCheckResult> {
   const sources = options.sources ?? publisherSources;
-  const unreachable: string[] = [];
-  const ask = async (what: string, url: string) => {
-    try {
-      return await get(url, options.timeoutMs);
-    } catch (error) {
-      unreachable.push(`${what} (${url}): ${errorText(error)}`);
-      return undefined;
-    }
-  };
   const kubectlPinned = semverOf(pinned.tools.kubectl.version)!;
-  const [istioJson, supportYaml, kindJson, helmJson, kubectlMinor, kubectlNewest] = await Promise.all([
-    ask('Istio releases', sources.istioReleases),
-    ask("istio.io's support table", sources.istioSupport),
-    ask('kind releases', sources.kindLatest),
-    ask('helm releases', sources.helmReleases),
-    ask(`kubectl ${minorOf(kubectlPinned)} releases`, sources.kubectlStable(minorOf(kubectlPinned))),
-    ask('kubectl releases', sources.kubectlNewest),
-  ]);
+  const asked: [what: string, url: string][] = [
+    ['Istio releases', sources.istioReleases],
+    ["istio.io's support table", sources.istioSupport],
+    ['kind releases', sources.kindLatest],
+    ['helm releases', sources.helmReleases],
+    [`kubectl ${minorOf(kubectlPinned)} releases`, sources.kubectlStable(minorOf(kubectlPinned))],
+    ['kubectl releases', sources.kubectlNewest],
+  ];
+  const answers = await Promise.all(
+    asked.map(([what, url]) =>
+      get(url, options.timeoutMs).then(
+        (text) => ({ text }),
+        (error: unknown) => ({ failed: `${what} (${url}): ${errorText(error)}` }),
+      ),
+    ),
+  );
+  // In the order the sources are asked, not the order they failed in: offline, every name fails to resolve at
+  // about the same time, and the one line printed then must not depend on which came first.
+  const unreachable = answers.flatMap((answer) => ('failed' in answer ? [answer.failed] : []));
+  const [istioJson, supportYaml, kindJson, helmJson, kubectlMinor, kubectlNewest] = answers.map((answer) => ('text' in answer ? answer.text : undefined));
   const findings: VersionFinding[] = [];
   const guard = (what: string, body: () => void) => {
     try {
