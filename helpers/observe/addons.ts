@@ -5,11 +5,17 @@
  * classification per question and, when it fails, says what the answer held instead, so a failed verdict
  * explains itself (as Istio's PromDiff does).
  *
- * Answer shapes (/work/shared/facts/install-and-addons.md §4): Prometheus' envelope §4.1, Grafana's
- * /api/search §4.2, Jaeger's structured responses and trace JSON §4.3 (jaegertracing/jaeger
- * internal/uimodel/model.go), Kiali's status and graph §4.4 (kiali/kiali status/status.go,
- * graph/config/cytoscape/cytoscape.go). Grafana's GET /api/dashboards/uid/:uid is from Grafana's Dashboard HTTP
- * API docs ("Get dashboard by uid": `{dashboard: {uid, title, panels, …}, meta: {folderUid, …}}`).
+ * Answer shapes, where upstream states them:
+ *   - Prometheus: the HTTP API's envelope and result formats (https://prometheus.io/docs/prometheus/latest/querying/api/),
+ *     read in helpers/net/prometheus-answer.ts.
+ *   - Grafana: the HTTP API docs' Folder/Dashboard Search API (`GET /api/search?query=…&type=dash-db`, hits with uid,
+ *     title, type, folderTitle) and Dashboard API ("Get dashboard by uid": `{dashboard: {uid, title, panels, …},
+ *     meta: {folderUid, …}}`), https://grafana.com/docs/grafana/latest/developers/http_api/.
+ *   - Jaeger's query API: the structured response `{data, total, limit, offset, errors}`
+ *     (jaegertracing/jaeger cmd/query/app/http_handler.go) and the trace JSON (internal/uimodel/model.go).
+ *   - Kiali: the status (kiali/kiali@v2.26.0 status/status.go), the graph (graph/config/cytoscape/cytoscape.go),
+ *     and the /kiali prefix of every route (routing/router.go). v2.26 is what istio/istio@1.30.3
+ *     samples/addons/kiali.yaml installs.
  */
 import { z } from 'zod';
 import { excerpt, httpRequest } from '../net/http.ts';
@@ -158,7 +164,8 @@ export function parsePromVector(answer: Answered): Parsed<PromSeries[]> {
 
 /**
  * The Bookinfo service a series is about, from Istio's `destination_service` label (the FQDN,
- * `reviews.bookinfo.svc.cluster.local`; facts bookinfo-and-traffic.md §6.2), or undefined for another namespace.
+ * `reviews.bookinfo.svc.cluster.local`: istio.io's Istio Standard Metrics, https://istio.io/latest/docs/reference/config/metrics/),
+ * or undefined for another namespace.
  */
 export function serviceOf(labels: Record<string, string>, namespace: string): string | undefined {
   const match = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(labels.destination_service ?? '');
@@ -281,7 +288,7 @@ const searchAnswer = z.array(searchHit);
 export type GrafanaSearchHit = z.infer<typeof searchHit>;
 
 export interface DashboardsInFolder {
-  /** Exact titles (facts §3.3), e.g. "Istio Mesh Dashboard". */
+  /** Exact titles, as istio/istio@1.30.3 samples/addons/grafana.yaml installs them, e.g. "Istio Mesh Dashboard". */
   titles: readonly string[];
   /** The folder every title must be in, "istio". */
   folder: string;
@@ -342,7 +349,10 @@ export function readDashboardPanels(answer: Answered, title: string): Reading & 
 
 const jaegerServices = z.object({ data: z.array(z.string()).nullable() });
 
-/** Reads `/jaeger/api/services`: `service` (`<app>.<namespace>`, facts §3.5) is among them. */
+/**
+ * Reads `/jaeger/api/services`: `service` is among them. A proxy reports its traces as `<app>.<namespace>`
+ * (istio/istio@1.30.3 pkg/bootstrap/config.go, serviceClusterOrDefault), e.g. productpage.bookinfo.
+ */
 export function readJaegerServices(answer: Answered, service: string): Reading {
   const want = `lists ${service}`;
   const parsed = parseAnswer(answer, jaegerServices, "Jaeger's /api/services answer");

@@ -28,9 +28,10 @@ import {
 import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
 
 /**
- * The add-on readers on answers written from the documented shapes (/work/shared/facts/install-and-addons.md
- * §4: Prometheus' envelope, Grafana's /api/search, Jaeger's structured responses and trace JSON, Kiali's status
- * and cytoscape graph with hashed node ids and string rates), healthy and broken.
+ * The add-on readers on answers written from the documented shapes (the upstream sources are named at the top
+ * of helpers/observe/addons.ts: Prometheus' HTTP API envelope, Grafana's /api/search, Jaeger's structured
+ * responses and trace JSON, Kiali's status and cytoscape graph with hashed node ids and string rates), healthy
+ * and broken.
  */
 const ok = (body: unknown): Answered => ({ status: 200, body: JSON.stringify(body) });
 const bookinfo = { namespace: 'bookinfo', services: ['productpage', 'details', 'reviews', 'ratings'] };
