@@ -10,6 +10,7 @@
  * sample is `[<unix seconds>, "<value>"]`.
  */
 import { z } from 'zod';
+import { describeIssue } from '../errors.ts';
 
 /** `time` is in unix seconds, as Prometheus returns it. */
 export interface Sample {
@@ -70,11 +71,10 @@ const envelope = z.object({
   error: z.string().optional(),
 });
 
-/** The first problem zod found, as "data.result.0.value: …" (the path inside the answer, then what is wrong). */
-function firstProblem(error: z.ZodError, under: string): string {
+/** The first problem zod found, as "data.result.0.value: …": its path from the top of the answer. */
+function firstProblem(error: z.ZodError, under: readonly string[]): string {
   const issue = error.issues[0];
-  if (!issue) return 'unexpected shape';
-  return `${[under, ...issue.path.map(String)].filter(Boolean).join('.') || 'the body'}: ${issue.message}`;
+  return issue ? describeIssue({ ...issue, path: [...under, ...issue.path] }, 'the body') : 'unexpected shape';
 }
 
 /** Reads the body of one answer of Prometheus' query API (whatever its HTTP status). */
@@ -86,9 +86,9 @@ export function readPrometheusAnswer(body: string): PrometheusAnswer {
     return { kind: 'not-json' };
   }
   const parsed = envelope.safeParse(json);
-  if (!parsed.success) return { kind: 'not-an-envelope', why: firstProblem(parsed.error, '') };
+  if (!parsed.success) return { kind: 'not-an-envelope', why: firstProblem(parsed.error, []) };
   if (parsed.data.status === 'error') return { kind: 'error', errorType: parsed.data.errorType, error: parsed.data.error };
   const result = data.safeParse(parsed.data.data);
-  if (!result.success) return { kind: 'unexpected-data', why: firstProblem(result.error, 'data') };
+  if (!result.success) return { kind: 'unexpected-data', why: firstProblem(result.error, ['data']) };
   return { kind: 'result', result: result.data };
 }

@@ -20,6 +20,7 @@
 import { z } from 'zod';
 import { excerpt, httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
+import { describeIssue } from '../errors.ts';
 import { errorText } from '../gate/poll.ts';
 import type { RequestRecord } from './records.ts';
 
@@ -102,7 +103,7 @@ function parseAnswer<T>(answer: Answered, schema: z.ZodType<T>, what: string): P
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
-  return { ok: false, classification: `not ${what}: ${issue ? `${issue.path.join('.') || 'the body'}: ${issue.message}` : 'unexpected shape'}` };
+  return { ok: false, classification: `not ${what}: ${issue ? describeIssue(issue, 'the body') : 'unexpected shape'}` };
 }
 
 /** "a, b and c"; at most `max` named, then "and N more". */
