@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from './helpers/config/config.ts';
 import { exitOnUserError } from './helpers/errors.ts';
-import { clusterAccess, openClusterRunner } from './helpers/provision/cluster.ts';
+import { clusterAccess, clusterRunnerOnDemand } from './helpers/provision/cluster.ts';
 import { runPreflight } from './helpers/provision/preflight.ts';
 import { provisionStack, resumeTrafficGenerator } from './helpers/provision/provision.ts';
 import type { ToolRunner } from './helpers/provision/runner.ts';
@@ -25,15 +25,16 @@ export default async function setup(project: TestProject) {
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
   const target = config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`;
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
   let runner: ToolRunner | undefined;
   let provisioned: Awaited<ReturnType<typeof provisionStack>>;
   try {
     await phases.run('preflight', async () => {
-      const preflight = await runPreflight(config);
+      const preflight = await runPreflight(config, { openRunner });
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
     });
     await phases.run('cluster tools (kind, helm, kubectl)', async () => {
-      runner = await openClusterRunner(config, access, (line) => phases.note(line));
+      runner = await openRunner();
     });
     provisioned = await provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });
   } catch (error) {

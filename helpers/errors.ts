@@ -22,6 +22,14 @@ export class ConfigError extends MeshproofError {
   }
 }
 
+/**
+ * One problem a schema found, as a person reads it: where ("spec.http.0.route"), then what is wrong; `whole`
+ * names the top when the problem is the value itself ("(the whole file)", "the body").
+ */
+export function describeIssue(issue: { path: readonly PropertyKey[]; message: string }, whole: string): string {
+  return `${issue.path.map(String).join('.') || whole}: ${issue.message}`;
+}
+
 export function formatUserError(error: MeshproofError): string {
   const lines = [`meshproof: ${error.message}`];
   if (error.fix) lines.push('', ...error.fix.split('\n').map((line) => `  ${line}`));

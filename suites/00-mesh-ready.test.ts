@@ -1,15 +1,15 @@
 import * as allure from 'allure-js-commons';
 import { describe, expect, inject, it } from 'vitest';
-import { httpGet } from '../helpers/gate/http-probe.ts';
+import { httpRequest } from '../helpers/net/http.ts';
+import { kubernetesServerVersion, ToolRunner } from '../helpers/provision/runner.ts';
 import { runLabel } from '../helpers/report/allure-results.ts';
-import { fetchServerVersion, loadKubeConfig } from '../helpers/provision/preflight.ts';
 
 /**
  * The stack every feature suite stands on: it shows the setup phases in the report and proves, once more
  * from inside the run, that the cluster and the ingress are what the configuration asked for.
  */
 describe('the mesh under test', () => {
-  const { config, access, mesh, runId } = inject('meshproof');
+  const { config, access, mesh, tools, runId } = inject('meshproof');
 
   // The setup phases themselves are a test of their own, written when the run ends (helpers/report/finish.ts).
   it('was provisioned as configured', async () => {
@@ -18,13 +18,13 @@ describe('the mesh under test', () => {
     await allure.label(runLabel, runId);
     await allure.parameter('Istio', mesh.istioVersion);
     await allure.parameter('Kubernetes', mesh.kubernetesVersion);
-    const version = await fetchServerVersion(loadKubeConfig(access), config.timeouts.preflight);
+    const version = await kubernetesServerVersion(new ToolRunner(tools, access), config.timeouts.preflight);
     expect(version).toBe(mesh.kubernetesVersion);
     if (config.target === 'kind') expect(version).toBe(config.kubernetes?.version);
   });
 
   it('serves Bookinfo through the ingress gateway', async () => {
-    const { status, body } = await httpGet(`${mesh.ingressUrl}/productpage`, config.timeouts.request);
+    const { status, body } = await httpRequest(`${mesh.ingressUrl}/productpage`, { timeoutMs: config.timeouts.request });
     expect(status).toBe(200);
     expect(body).toContain('<title>Simple Bookstore App</title>');
   });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, describeIssue } from '../errors.ts';
 
 /**
  * The repository root, so data files resolve the same from the CLI, vitest and global-setup: two folders up from
@@ -42,7 +42,7 @@ export function loadYamlData<S extends z.ZodType>(file: string, schema: S): z.in
   }
   const result = schema.safeParse(document);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(the whole file)'}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => describeIssue(issue, '(the whole file)'));
     throw new ConfigError(
       `${file} is invalid:\n  ${problems.join('\n  ')}`,
       'Fix the named fields; the comments in the file describe them.',

@@ -58,3 +58,19 @@ export const timeoutNames = Object.keys(defaultTimeouts) as TimeoutName[];
 export function timeoutEnvSuffix(name: TimeoutName): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
+
+/**
+ * A duration as people read it, the one format of every message, log line and verdict sentence: "12 ms", "1.5 s",
+ * "7.04 s", "30 s", "3 min", "3 min 0.37 s". Up to two decimals of a second are kept, because verdicts compare
+ * latencies with their bounds ("min 7.01 s … expected every request ≥ 7 s"); trailing zeros are dropped, so a
+ * configured timeout reads as it was written ("90s" → "90 s"). From two minutes on, whole minutes lead and the
+ * seconds stay exact: the lab's 3 min ejection is judged to the second.
+ */
+export function formatDuration(ms: number): string {
+  const centiseconds = Math.round(ms / 10);
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
+  if (centiseconds < 12_000) return `${centiseconds / 100} s`;
+  const minutes = Math.floor(centiseconds / 6_000);
+  const rest = centiseconds % 6_000;
+  return rest === 0 ? `${minutes} min` : `${minutes} min ${rest / 100} s`;
+}

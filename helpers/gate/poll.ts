@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { formatDuration } from '../config/timeouts.ts';
 import { MeshproofError } from '../errors.ts';
 
 /** What one probe saw: done (with a value), or not yet (with a sentence saying what it saw instead). */
@@ -103,8 +104,3 @@ export function errorText(error: unknown): string {
   return String(error);
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 120_000) return `${+(ms / 1000).toFixed(1)} s`;
-  return `${+(ms / 60_000).toFixed(1)} min`;
-}

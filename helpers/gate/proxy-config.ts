@@ -2,8 +2,10 @@ import type { KubeObject } from '../apply/manifests.ts';
 import { istioDurationMs } from '../apply/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
+import { parseToolJson } from '../provision/runner.ts';
 import { liveProbeRouteName } from './config-live.ts';
-import { formatDuration, pollUntil } from './poll.ts';
+import { pollUntil } from './poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 /**
  * Proving that every proxy that enforces a feature has this apply's configuration, by reading the proxy's own
@@ -177,7 +179,8 @@ export async function awaitProxiesHave(
       for (const [i, expectation] of pending) {
         let seen: string;
         try {
-          const { has, seen: shows } = expectation.read(JSON.parse(await admin(expectation.proxy, expectation.path)) as unknown);
+          const printed = await admin(expectation.proxy, expectation.path);
+          const { has, seen: shows } = expectation.read(parseToolJson(`pilot-agent request GET ${expectation.path}`, printed));
           if (has) {
             proven.push({ proxy: label(expectation.proxy), shows: expectation.wants });
             pending.delete(i);
@@ -186,7 +189,7 @@ export async function awaitProxiesHave(
           }
           seen = shows;
         } catch (error) {
-          seen = error instanceof SyntaxError ? 'its admin API printed no JSON' : (error as Error).message;
+          seen = (error as Error).message;
         }
         lagging.set(i, `${label(expectation.proxy)} wants ${expectation.wants}; it has ${seen}`);
       }

@@ -1,6 +1,7 @@
 import type { RequestRecord } from '../observe/records.ts';
 import { describeMatcher, matches, type RequestMatcher } from './matchers.ts';
-import { describeRecord, formatDuration } from './rates.ts';
+import { describeRecord } from './rates.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import type { Verdict } from './verdict.ts';
 
 /**

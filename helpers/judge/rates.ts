@@ -4,6 +4,7 @@
  * requests, like every judge (STYLE.md "Judging is pure").
  */
 import type { PlannedRequests } from '../config/features.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import type { Verdict } from './verdict.ts';
 import { describeOutcome } from './outcomes.ts';
@@ -16,11 +17,6 @@ import { binomialPmf, exactBinomialTest, formatP, formatPercent, pIs } from './s
 export function describeRecord(record: RequestRecord, index: number): string {
   const cls = record.classification ? ` ${record.classification}` : '';
   return `#${index + 1} ${describeOutcome(record)}${cls} in ${formatDuration(record.latencyMs)}`;
-}
-
-/** "12 ms" below a second, "7.04 s" above. */
-export function formatDuration(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }
 
 const SHOWN_EXCEPTIONS = 3;

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/timeouts.ts';
 import { delta, increaseOf, type MetricObservation } from '../observe/metrics.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import type { Expectation } from './expectation.ts';
@@ -121,7 +122,7 @@ function judgeMetricIncrease(expectation: Extract<Expectation, { judge: 'metric-
     judge: 'metric-increase',
     figures: { ...figures, increase, series: change.seriesMatched, resets: change.resets, seconds },
     sentence:
-      `${expectation.description}: ${subject} rose by ${+increase.toFixed(3)} over ${seconds.toFixed(0)} s ` +
+      `${expectation.description}: ${subject} rose by ${+increase.toFixed(3)} over ${formatDuration(Math.round(seconds) * 1000)} ` +
       `(${change.seriesMatched} series${change.resets ? `, ${change.resets} counter resets` : ''}); ${bound} expected`,
   };
 }

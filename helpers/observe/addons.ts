@@ -5,16 +5,23 @@
  * classification per question and, when it fails, says what the answer held instead, so a failed verdict
  * explains itself (as Istio's PromDiff does).
  *
- * Answer shapes (/work/shared/facts/install-and-addons.md §4): Prometheus' envelope §4.1, Grafana's
- * /api/search §4.2, Jaeger's structured responses and trace JSON §4.3 (jaegertracing/jaeger
- * internal/uimodel/model.go), Kiali's status and graph §4.4 (kiali/kiali status/status.go,
- * graph/config/cytoscape/cytoscape.go). Grafana's GET /api/dashboards/uid/:uid is from Grafana's Dashboard HTTP
- * API docs ("Get dashboard by uid": `{dashboard: {uid, title, panels, …}, meta: {folderUid, …}}`).
+ * Answer shapes, where upstream states them:
+ *   - Prometheus: the HTTP API's envelope and result formats (https://prometheus.io/docs/prometheus/latest/querying/api/),
+ *     read in helpers/net/prometheus-answer.ts.
+ *   - Grafana: the HTTP API docs' Folder/Dashboard Search API (`GET /api/search?query=…&type=dash-db`, hits with uid,
+ *     title, type, folderTitle) and Dashboard API ("Get dashboard by uid": `{dashboard: {uid, title, panels, …},
+ *     meta: {folderUid, …}}`), https://grafana.com/docs/grafana/latest/developers/http_api/.
+ *   - Jaeger's query API: the structured response `{data, total, limit, offset, errors}`
+ *     (jaegertracing/jaeger cmd/query/app/http_handler.go) and the trace JSON (internal/uimodel/model.go).
+ *   - Kiali: the status (kiali/kiali@v2.26.0 status/status.go), the graph (graph/config/cytoscape/cytoscape.go),
+ *     and the /kiali prefix of every route (routing/router.go). v2.26 is what istio/istio@1.30.3
+ *     samples/addons/kiali.yaml installs.
  */
-import { request } from 'undici';
 import { z } from 'zod';
-import { excerpt } from '../gate/http-probe.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { excerpt, httpRequest } from '../net/http.ts';
+import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
+import { describeIssue } from '../errors.ts';
+import { errorText } from '../gate/poll.ts';
 import type { RequestRecord } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -39,18 +46,11 @@ export interface ApiAnswer {
  */
 export async function fetchAnswer(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ApiAnswer> {
   const startedAt = Date.now();
-  const bound = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await request(url, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-      signal: signal ? AbortSignal.any([signal, bound]) : bound,
-    });
-    const body = await response.body.text();
-    return { url, startedAt, latencyMs: Date.now() - startedAt, status: response.statusCode, body };
+    const { status, body } = await httpRequest(url, { timeoutMs, signal, headers: { accept: 'application/json' } });
+    return { url, startedAt, latencyMs: Date.now() - startedAt, status, body };
   } catch (error) {
-    const why = bound.aborted ? `no answer within ${formatDuration(timeoutMs)}` : errorText(error);
-    return { url, startedAt, latencyMs: Date.now() - startedAt, status: 0, body: '', error: why };
+    return { url, startedAt, latencyMs: Date.now() - startedAt, status: 0, body: '', error: errorText(error) };
   }
 }
 
@@ -86,20 +86,24 @@ export type Answered = Pick<ApiAnswer, 'status' | 'body' | 'error'>;
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; classification: string };
 
+const noAnswer = (answer: Answered) => `no answer${answer.error ? `: ${answer.error}` : ''}`;
+const httpStatusText = (answer: Answered) => `HTTP ${answer.status}: ${excerpt(answer.body, 80) || 'empty body'}`;
+const notJsonText = (answer: Answered) => `not JSON: ${excerpt(answer.body, 80) || 'empty body'}`;
+
 /** The body of a 200 answer parsed against `schema`, or why it cannot be read as `what`. */
 function parseAnswer<T>(answer: Answered, schema: z.ZodType<T>, what: string): Parsed<T> {
-  if (answer.status === 0) return { ok: false, classification: `no answer${answer.error ? `: ${answer.error}` : ''}` };
-  if (answer.status !== 200) return { ok: false, classification: `HTTP ${answer.status}: ${excerpt(answer.body, 80) || 'empty body'}` };
+  if (answer.status === 0) return { ok: false, classification: noAnswer(answer) };
+  if (answer.status !== 200) return { ok: false, classification: httpStatusText(answer) };
   let json: unknown;
   try {
     json = JSON.parse(answer.body);
   } catch {
-    return { ok: false, classification: `not JSON: ${excerpt(answer.body, 80) || 'empty body'}` };
+    return { ok: false, classification: notJsonText(answer) };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];
-  return { ok: false, classification: `not ${what}: ${issue ? `${issue.path.join('.') || 'the body'}: ${issue.message}` : 'unexpected shape'}` };
+  return { ok: false, classification: `not ${what}: ${issue ? describeIssue(issue, 'the body') : 'unexpected shape'}` };
 }
 
 /** "a, b and c"; at most `max` named, then "and N more". */
@@ -140,46 +144,29 @@ function trim(base: string): string {
 // ---------------------------------------------------------------------------------------------------------
 // Prometheus: instant vectors per Bookinfo service
 
-const promVector = z.object({
-  status: z.literal('success'),
-  data: z.object({
-    resultType: z.literal('vector'),
-    result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) })),
-  }),
-});
-const promError = z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() });
-
 export interface PromSeries {
   labels: Record<string, string>;
   value: number;
 }
 
-/** Sample values are strings because Go prints NaN and ±Inf that way; Number('+Inf') would be NaN. */
-export function promValue(text: string): number {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  return Number(text);
-}
-
 /** The series of an instant query's answer, or why there are none to read (an error envelope says which). */
 export function parsePromVector(answer: Answered): Parsed<PromSeries[]> {
-  if (answer.status !== 0 && answer.status !== 200) {
-    // Prometheus answers errors with 4xx/5xx and its JSON envelope: errorType bad_data, execution, timeout, …
-    try {
-      const error = promError.safeParse(JSON.parse(answer.body));
-      if (error.success) return { ok: false, classification: `Prometheus error ${error.data.errorType ?? `HTTP ${answer.status}`}: ${error.data.error ?? 'no message'}` };
-    } catch {
-      // not JSON: the generic HTTP classification below says so
-    }
-  }
-  const parsed = parseAnswer(answer, promVector, 'an instant vector from Prometheus');
-  if (!parsed.ok) return parsed;
-  return { ok: true, value: parsed.value.data.result.map(({ metric, value }) => ({ labels: metric, value: promValue(value[1]) })) };
+  if (answer.status === 0) return { ok: false, classification: noAnswer(answer) };
+  const read = readPrometheusAnswer(answer.body);
+  // Prometheus answers errors with 4xx/5xx and its JSON envelope: errorType bad_data, execution, timeout, …
+  if (read.kind === 'error') return { ok: false, classification: `Prometheus error ${read.errorType ?? `HTTP ${answer.status}`}: ${read.error ?? 'no message'}` };
+  if (answer.status !== 200) return { ok: false, classification: httpStatusText(answer) };
+  if (read.kind === 'not-json') return { ok: false, classification: notJsonText(answer) };
+  const notVector = (why: string) => ({ ok: false as const, classification: `not an instant vector from Prometheus: ${why}` });
+  if (read.kind !== 'result') return notVector(read.why);
+  if (read.result.resultType !== 'vector') return notVector(`data.resultType: ${read.result.resultType}, not vector`);
+  return { ok: true, value: read.result.result.map(({ metric, value }) => ({ labels: metric, value: value.value })) };
 }
 
 /**
  * The Bookinfo service a series is about, from Istio's `destination_service` label (the FQDN,
- * `reviews.bookinfo.svc.cluster.local`; facts bookinfo-and-traffic.md §6.2), or undefined for another namespace.
+ * `reviews.bookinfo.svc.cluster.local`: istio.io's Istio Standard Metrics, https://istio.io/latest/docs/reference/config/metrics/),
+ * or undefined for another namespace.
  */
 export function serviceOf(labels: Record<string, string>, namespace: string): string | undefined {
   const match = /^([^.]+)\.([^.]+)\.svc(\.|$)/.exec(labels.destination_service ?? '');
@@ -302,7 +289,7 @@ const searchAnswer = z.array(searchHit);
 export type GrafanaSearchHit = z.infer<typeof searchHit>;
 
 export interface DashboardsInFolder {
-  /** Exact titles (facts §3.3), e.g. "Istio Mesh Dashboard". */
+  /** Exact titles, as istio/istio@1.30.3 samples/addons/grafana.yaml installs them, e.g. "Istio Mesh Dashboard". */
   titles: readonly string[];
   /** The folder every title must be in, "istio". */
   folder: string;
@@ -363,7 +350,10 @@ export function readDashboardPanels(answer: Answered, title: string): Reading & 
 
 const jaegerServices = z.object({ data: z.array(z.string()).nullable() });
 
-/** Reads `/jaeger/api/services`: `service` (`<app>.<namespace>`, facts §3.5) is among them. */
+/**
+ * Reads `/jaeger/api/services`: `service` is among them. A proxy reports its traces as `<app>.<namespace>`
+ * (istio/istio@1.30.3 pkg/bootstrap/config.go, serviceClusterOrDefault), e.g. productpage.bookinfo.
+ */
 export function readJaegerServices(answer: Answered, service: string): Reading {
   const want = `lists ${service}`;
   const parsed = parseAnswer(answer, jaegerServices, "Jaeger's /api/services answer");

@@ -8,9 +8,9 @@
  *   - samples/bookinfo/src/reviews/reviews-application/src/main/java/application/rest/LibertyRestEndpoint.java
  *                                                                    the reviews JSON (podname, rating)
  */
-import { Client } from 'undici';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { httpRequest } from '../net/http.ts';
 import type { RequestRecord } from './records.ts';
 import { sendTraffic, type TrafficOptions } from './traffic.ts';
 
@@ -301,26 +301,18 @@ async function bookinfoCall(
   init: { method: 'GET' | 'POST'; body?: string; headers: Record<string, string> },
 ): Promise<{ status: number; setCookie: string[] }> {
   const target = new URL(path, baseUrl);
-  // A client of its own, closed afterwards: no keep-alive socket outlives the login in a global pool.
-  const client = new Client(target.origin);
-  const signal = options.signal
-    ? AbortSignal.any([AbortSignal.timeout(options.timeoutMs), options.signal])
-    : AbortSignal.timeout(options.timeoutMs);
   try {
-    // undici's request() never follows redirects unless a redirect interceptor is added: exactly what is needed.
-    const response = await client.request({ path: target.pathname + target.search, signal, ...init });
-    await response.body.dump();
-    const raw = response.headers['set-cookie'];
-    return { status: response.statusCode, setCookie: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw] };
+    // Redirects are not followed (the cookie is on the 302 itself), and the connection is closed afterwards, so
+    // no keep-alive socket outlives the login in a global pool.
+    const answer = await httpRequest(target.href, { ...init, timeoutMs: options.timeoutMs, signal: options.signal, ownConnection: true });
+    const raw = answer.headers['set-cookie'];
+    return { status: answer.status, setCookie: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw] };
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const why = signal.aborted ? `timeout after ${formatDuration(options.timeoutMs)}` : errorText(error);
     throw new LoginError(
-      `could not reach Bookinfo at ${target.href}: ${why}`,
+      `could not reach Bookinfo at ${target.href}: ${errorText(error)}`,
       'Check that the ingress gateway is reachable from this machine (the base URL and port).',
     );
-  } finally {
-    await client.close();
   }
 }
 

@@ -1,33 +1,17 @@
-import { request } from 'undici';
-import { z } from 'zod';
+import { formatDuration } from '../config/timeouts.ts';
 import { MeshproofError } from '../errors.ts';
 import { errorText, pollUntil, PollTimeoutError } from '../gate/poll.ts';
-import { promDiff, type Labels } from './prom-diff.ts';
+import { httpRequest } from '../net/http.ts';
+import { readPrometheusAnswer, type QueryResult, type RangeSeries } from '../net/prometheus-answer.ts';
+import { promDiff } from './prom-diff.ts';
 import { delta, describeDelta, emptySnapshot, seriesSelector, snapshotOf, toPromQL, checkLabel, type Delta, type MetricSelector, type Snapshot } from './metrics.ts';
 
 export type { Labels } from './prom-diff.ts';
+export type { QueryResult, RangeSeries, Sample, VectorSample } from '../net/prometheus-answer.ts';
 export * from './metrics.ts';
 
 /** A point in time for the API: a Date, or a number of unix seconds (Prometheus' own unit). */
 export type PromTime = Date | number;
-/** `time` is in unix seconds, as Prometheus returns it. */
-export interface Sample {
-  time: number;
-  value: number;
-}
-export interface VectorSample {
-  metric: Labels;
-  value: Sample;
-}
-export interface RangeSeries {
-  metric: Labels;
-  values: Sample[];
-}
-export type QueryResult =
-  | { resultType: 'vector'; result: VectorSample[] }
-  | { resultType: 'matrix'; result: RangeSeries[] }
-  | { resultType: 'scalar'; result: Sample }
-  | { resultType: 'string'; result: { time: number; value: string } };
 
 /** The API's error envelope, or a response that is not one, with the PromQL that caused it. */
 export class PrometheusQueryError extends MeshproofError {
@@ -41,26 +25,6 @@ export class PrometheusQueryError extends MeshproofError {
     super(`Prometheus could not run ${promql}: ${errorType}: ${detail}`, fix);
   }
 }
-
-// Sample values are strings because Go prints NaN and ±Inf that way; Number('+Inf') would be NaN.
-const value = z.string().transform((v) => (v === '+Inf' ? Infinity : v === '-Inf' ? -Infinity : Number(v)));
-const sample = z.tuple([z.number(), value]).transform(([time, v]) => ({ time, value: v }));
-const labels = z.record(z.string(), z.string());
-const data = z.discriminatedUnion('resultType', [
-  z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: labels, value: sample })) }),
-  z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: labels, values: z.array(sample) })) }),
-  z.object({ resultType: z.literal('scalar'), result: sample }),
-  z.object({
-    resultType: z.literal('string'),
-    result: z.tuple([z.number(), z.string()]).transform(([time, v]) => ({ time, value: v })),
-  }),
-]);
-const envelope = z.object({
-  status: z.enum(['success', 'error']),
-  data: z.unknown().optional(),
-  errorType: z.string().optional(),
-  error: z.string().optional(),
-});
 
 // ---------------------------------------------------------------------------------------------------------
 // The client
@@ -150,7 +114,7 @@ export class PrometheusClient {
         const oldest = result.resultType === 'vector' ? result.result[0]?.value.value : undefined;
         return oldest !== undefined && oldest >= since
           ? { done: true, value: undefined }
-          : { done: false, seen: oldest === undefined ? 'no scrape targets' : `the stalest target was scraped ${(since - oldest).toFixed(1)} s before the wait began` };
+          : { done: false, seen: oldest === undefined ? 'no scrape targets' : `the stalest target was scraped ${formatDuration((since - oldest) * 1000)} before the wait began` };
       },
     );
     return this.snapshot(selector);
@@ -211,38 +175,33 @@ export class PrometheusClient {
     signal?: AbortSignal,
   ): Promise<QueryResult> {
     const url = `${this.base}/api/v1/${endpoint}`;
-    const bound = AbortSignal.timeout(this.options.requestTimeoutMs);
     let status: number;
     let text: string;
     try {
       // POST with a form body: the same API as GET, without URL length limits on long PromQL.
-      const res = await request(url, {
+      ({ status, body: text } = await httpRequest(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(params).toString(),
-        signal: signal ? AbortSignal.any([signal, bound]) : bound,
-      });
-      status = res.statusCode;
-      text = await res.body.text();
+        timeoutMs: this.options.requestTimeoutMs,
+        signal,
+      }));
     } catch (error) {
       const fix = `Check that Prometheus answers at ${this.base} (is the port-forward running?).`;
       throw new PrometheusQueryError(promql, 'unreachable', `${url}: ${errorText(error)}`, fix);
     }
-    let parsed: z.infer<typeof envelope>;
-    try {
-      parsed = envelope.parse(JSON.parse(text));
-    } catch {
-      const detail = `HTTP ${status} from ${url}: ${text.slice(0, 200).trim()}`;
-      throw new PrometheusQueryError(promql, 'http', detail, `Is ${this.base} a Prometheus server?`);
+    const answer = readPrometheusAnswer(text);
+    switch (answer.kind) {
+      case 'result':
+        return answer.result;
+      case 'error':
+        throw new PrometheusQueryError(promql, answer.errorType ?? `HTTP ${status}`, answer.error ?? 'no error message');
+      case 'unexpected-data':
+        throw new PrometheusQueryError(promql, 'shape', `unexpected result: ${answer.why}`);
+      case 'not-json':
+      case 'not-an-envelope':
+        throw new PrometheusQueryError(promql, 'http', `HTTP ${status} from ${url}: ${text.slice(0, 200).trim()}`, `Is ${this.base} a Prometheus server?`);
     }
-    if (parsed.status === 'error') {
-      throw new PrometheusQueryError(promql, parsed.errorType ?? `HTTP ${status}`, parsed.error ?? 'no error message');
-    }
-    const checked = data.safeParse(parsed.data);
-    if (!checked.success) {
-      throw new PrometheusQueryError(promql, 'shape', `unexpected result: ${checked.error.message}`);
-    }
-    return checked.data;
   }
 }
 

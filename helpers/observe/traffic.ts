@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import { keptBody, type RequestRecord } from './records.ts';
 
 /** What a classifier gets: the complete response. */

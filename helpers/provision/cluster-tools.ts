@@ -7,7 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import * as tar from 'tar';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import { fetchWithRetry, HttpStatusError } from './download.ts';
 
 /**

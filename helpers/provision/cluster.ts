@@ -27,3 +27,12 @@ export async function openClusterRunner(config: MeshproofConfig, access: Cluster
   const env = config.containerEngine === 'podman' ? { ...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman' } : process.env;
   return new ToolRunner({ kind: tools.kind.path, helm: tools.helm.path, kubectl: tools.kubectl.path }, access, env);
 }
+
+/**
+ * openClusterRunner on first use, the same runner after: preflight opens it only for an existing cluster (asked
+ * through kubectl), so a kind preflight still answers within seconds, before any tool is downloaded.
+ */
+export function clusterRunnerOnDemand(config: MeshproofConfig, access: ClusterAccess, log: Log): () => Promise<ToolRunner> {
+  let opened: Promise<ToolRunner> | undefined;
+  return () => (opened ??= openClusterRunner(config, access, log));
+}

@@ -4,7 +4,8 @@ import path from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { fetch, type Response } from 'undici';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 /**
  * Fetching what a run needs from the internet (tools, dashboards): one GET, retried with back-off while the

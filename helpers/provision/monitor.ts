@@ -1,7 +1,8 @@
-import { excerpt, httpGet } from '../gate/http-probe.ts';
+import { excerpt, httpRequest } from '../net/http.ts';
+import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { errorText } from '../gate/poll.ts';
 import type { MeshproofConfig } from '../config/config.ts';
-import { runOrFail, type ClusterRunner } from './runner.ts';
+import { commandLine, parseToolJson, runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
  * The lab's monitor (monitor.sh summary / test): what runs where, and whether each component answers now.
@@ -55,12 +56,13 @@ export async function monitorSummary(runner: ClusterRunner, config: MeshproofCon
   const out: string[] = [];
   const pods: PodLine[] = [];
   for (const namespace of monitoredNamespaces) {
-    const result = await runner.run('kubectl', ['get', 'pods', '-n', namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply });
-    if (result.exitCode === 0) pods.push(...podLines(JSON.parse(result.stdout) as { items: PodJson[] }));
+    const args = ['get', 'pods', '-n', namespace, '-o', 'json'];
+    const result = await runner.run('kubectl', args, { timeoutMs: config.timeouts.apply });
+    if (result.exitCode === 0) pods.push(...podLines(parseToolJson(commandLine('kubectl', args), result.stdout) as { items: PodJson[] }));
   }
   out.push(pods.length ? formatPodLines(pods) : 'no pods in the lab namespaces: deploy the lab with `npx meshproof deploy`');
-  const releases = await runOrFail(runner, 'helm', ['list', '-n', 'istio-system', '-o', 'json'], { timeoutMs: config.timeouts.apply });
-  const charts = (JSON.parse(releases.stdout || '[]') as { name: string; chart: string; status: string }[]).map((r) => `${r.name} (${r.chart}, ${r.status})`);
+  const releases = (await runOrFailJson(runner, 'helm', ['list', '-n', 'istio-system', '-o', 'json'], { timeoutMs: config.timeouts.apply, ifNothingPrinted: '[]' })) as { name: string; chart: string; status: string }[];
+  const charts = releases.map((r) => `${r.name} (${r.chart}, ${r.status})`);
   out.push('', `Helm releases in istio-system: ${charts.length ? charts.join(', ') : 'none'}`);
   const cron = await runner.run('kubectl', ['get', 'cronjob', 'traffic-generator', '-n', 'traffic-gen', '-o', 'jsonpath={.spec.suspend}'], { timeoutMs: config.timeouts.apply });
   out.push(`Traffic generator: ${cron.exitCode !== 0 ? 'not deployed' : cron.stdout.trim() === 'true' ? 'suspended' : 'running'}`);
@@ -77,11 +79,17 @@ export interface ComponentCheck {
   seen: string;
 }
 
+/** Whether a `count(…)` answer counts at least one series. */
+function countAboveZero(body: string): boolean {
+  const answer = readPrometheusAnswer(body);
+  return answer.kind === 'result' && answer.result.resultType === 'vector' && (answer.result.result[0]?.value.value ?? 0) > 0;
+}
+
 /** One request to each component, as the lab's connectivity test does; every check is reported. */
 export async function monitorTest(urls: { ingress: string; prometheus: string; grafana: string; jaeger: string; kiali: string }, config: MeshproofConfig): Promise<ComponentCheck[]> {
   const checks: [string, string, (status: number, body: string) => boolean][] = [
     ['Bookinfo (through the gateway)', `${urls.ingress}/productpage`, (s, b) => s === 200 && b.includes('<title>Simple Bookstore App</title>')],
-    ['Prometheus, with Istio metrics', `${urls.prometheus}/api/v1/query?query=${encodeURIComponent('count(istio_requests_total)')}`, (s, b) => s === 200 && /"value":\[[^\]]*,"[1-9]/.test(b)],
+    ['Prometheus, with Istio metrics', `${urls.prometheus}/api/v1/query?query=${encodeURIComponent('count(istio_requests_total)')}`, (s, b) => s === 200 && countAboveZero(b)],
     ['Grafana', `${urls.grafana}/api/health`, (s, b) => s === 200 && b.includes('"database"')],
     ['Jaeger', `${urls.jaeger}/jaeger/api/services`, (s, b) => s === 200 && b.includes('"data"')],
     ['Kiali', `${urls.kiali}/kiali/api/status`, (s, b) => s === 200 && b.includes('running')],
@@ -89,7 +97,7 @@ export async function monitorTest(urls: { ingress: string; prometheus: string; g
   return Promise.all(
     checks.map(async ([component, url, ok]) => {
       try {
-        const { status, body } = await httpGet(url, config.timeouts.request);
+        const { status, body } = await httpRequest(url, { timeoutMs: config.timeouts.request });
         return { component, ok: ok(status, body), seen: `HTTP ${status}: ${excerpt(body, 80)}` };
       } catch (error) {
         return { component, ok: false, seen: errorText(error) };

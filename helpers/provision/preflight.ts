@@ -1,11 +1,13 @@
 import os from 'node:os';
-import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import which from 'which';
 import type { MeshproofConfig } from '../config/config.ts';
 import { istioSupportsKubernetes } from '../config/versions.ts';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration } from '../gate/poll.ts';
+import { commandLine, kubernetesServerVersion, parseToolJson, type ClusterRunner } from './runner.ts';
+import { errorText } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 export type ContainerEngine = 'docker' | 'podman';
 
@@ -26,9 +28,19 @@ const useExistingCluster =
   'Or use a cluster you already have: MESHPROOF_TARGET=existing MESHPROOF_CONTEXT=<context> npm test\n' +
   '(add MESHPROOF_KUBECONFIG=<file> when the context is not in your default kubeconfig).';
 
+export interface PreflightOptions {
+  /**
+   * The run's kind, helm and kubectl (clusterRunnerOnDemand): an existing cluster is asked for its version
+   * through kubectl, like every other question meshproof asks it; a kind preflight never opens them.
+   */
+  openRunner: () => Promise<ClusterRunner>;
+  /** The environment the container engine is looked up and run in. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Proves, within seconds, that a cluster can be had: the first thing a conformance run does after config. */
-export async function runPreflight(config: MeshproofConfig, env: NodeJS.ProcessEnv = process.env): Promise<PreflightResult> {
-  return config.target === 'kind' ? preflightKind(config, env) : preflightExisting(config);
+export async function runPreflight(config: MeshproofConfig, options: PreflightOptions): Promise<PreflightResult> {
+  return config.target === 'kind' ? preflightKind(config, options.env ?? process.env) : preflightExisting(config, options.openRunner);
 }
 
 async function findEngine(config: MeshproofConfig, env: NodeJS.ProcessEnv): Promise<{ name: ContainerEngine; path: string }> {
@@ -50,8 +62,8 @@ interface EngineInfo {
 }
 
 /** `docker info` and `podman info` both print JSON with --format; their field names differ. */
-function readEngineInfo(name: ContainerEngine, json: string): EngineInfo {
-  const info = JSON.parse(json) as Record<string, any>;
+function readEngineInfo(name: ContainerEngine, command: string, printed: string): EngineInfo {
+  const info = parseToolJson(command, printed) as Record<string, any>;
   if (name === 'docker') return { version: String(info.ServerVersion ?? 'unknown'), memoryBytes: numberOrUndefined(info.MemTotal) };
   return { version: String(info.version?.Version ?? 'unknown'), memoryBytes: numberOrUndefined(info.host?.memTotal) };
 }
@@ -61,7 +73,8 @@ const numberOrUndefined = (value: unknown) => (typeof value === 'number' && valu
 async function preflightKind(config: MeshproofConfig, env: NodeJS.ProcessEnv): Promise<PreflightResult> {
   const engine = await findEngine(config, env);
   const label = engine.name === 'docker' ? 'Docker' : 'Podman';
-  const result = await execa(engine.path, ['info', '--format', engine.name === 'docker' ? '{{json .}}' : 'json'], {
+  const args = ['info', '--format', engine.name === 'docker' ? '{{json .}}' : 'json'];
+  const result = await execa(engine.path, args, {
     env,
     reject: false,
     timeout: config.timeouts.preflight,
@@ -83,12 +96,7 @@ async function preflightKind(config: MeshproofConfig, env: NodeJS.ProcessEnv): P
         : `Start the Podman machine (podman machine start) or service, then run npm test again.\n${useExistingCluster}`,
     );
   }
-  let info: EngineInfo;
-  try {
-    info = readEngineInfo(engine.name, result.stdout);
-  } catch (error) {
-    throw new MeshproofError(`\`${engine.name} info\` printed something that is not JSON: ${errorText(error)}.`);
-  }
+  const info = readEngineInfo(engine.name, commandLine(engine.name, args), result.stdout);
   const warnings: string[] = [];
   const memory = info.memoryBytes ?? os.totalmem();
   if (memory < recommendedMemoryBytes) {
@@ -101,7 +109,9 @@ async function preflightKind(config: MeshproofConfig, env: NodeJS.ProcessEnv): P
 }
 
 /** Loads the kubeconfig and selects the context the configuration names (or the current one). */
-export function loadKubeConfig(config: Pick<MeshproofConfig, 'kubeconfig' | 'context'>): KubeConfig {
+async function loadKubeConfig(config: Pick<MeshproofConfig, 'kubeconfig' | 'context'>): Promise<KubeConfig> {
+  // Imported here, not at the top: the Kubernetes client takes seconds to load, and a kind run never needs it.
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
@@ -131,28 +141,15 @@ export function loadKubeConfig(config: Pick<MeshproofConfig, 'kubeconfig' | 'con
   return kc;
 }
 
-/** Asks the API server for its version, bounded by `timeoutMs`. */
-export async function fetchServerVersion(kc: KubeConfig, timeoutMs: number): Promise<string> {
-  const api = kc.makeApiClient(VersionApi);
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${formatDuration(timeoutMs)}`)), timeoutMs);
-  });
-  try {
-    const info = await Promise.race([api.getCode(), deadline]);
-    return info.gitVersion.replace(/^v/, '').replace(/[-+].*$/, '');
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function preflightExisting(config: MeshproofConfig): Promise<PreflightResult> {
-  const kc = loadKubeConfig(config);
+async function preflightExisting(config: MeshproofConfig, openRunner: () => Promise<ClusterRunner>): Promise<PreflightResult> {
+  // The kubeconfig first: a wrong context or file is said at once, before any tool is downloaded.
+  const kc = await loadKubeConfig(config);
   const context = kc.getCurrentContext();
   const server = kc.getCurrentCluster()!.server;
+  const runner = await openRunner();
   let version: string;
   try {
-    version = await fetchServerVersion(kc, config.timeouts.preflight);
+    version = await kubernetesServerVersion(runner, config.timeouts.preflight);
   } catch (error) {
     throw new MeshproofError(
       `the cluster of context "${context}" (${server}) does not answer: ${errorText(error)}.`,

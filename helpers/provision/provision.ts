@@ -7,7 +7,7 @@ import { MeshproofError } from '../errors.ts';
 import { pollUntil } from '../gate/poll.ts';
 import type { PhaseTracker } from '../report/progress.ts';
 import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
-import { runOrFail, type ClusterRunner, type PortForward } from './runner.ts';
+import { kubernetesServerVersion, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
 import { fetchPinned } from './download.ts';
 import type { KubeObject } from '../apply/manifests.ts';
 import {
@@ -82,7 +82,7 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
     });
     const addons = await forwards.addons();
     await phases.run('Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer', () => awaitAddonsReady(addons, config.timeouts));
-    const kubernetesVersion = await serverVersion(runner, config);
+    const kubernetesVersion = await kubernetesServerVersion(runner, config.timeouts.preflight);
     phases.note(`stack ready in ${phases.total()}: Kubernetes ${kubernetesVersion}, Istio ${config.istio.version}`);
     return { ingressUrl, addons, kubernetesVersion, istioVersion: config.istio.version, close };
   } catch (error) {
@@ -172,7 +172,7 @@ async function ensureKindCluster(step: KindClusterStep, { runner, config }: Prov
   // `kind get clusters` prints one name a line ("No kind clusters found." goes to stderr).
   const clusters = await runOrFail(runner, 'kind', ['get', 'clusters'], { timeoutMs: config.timeouts.preflight });
   if (clusters.stdout.split('\n').map((l) => l.trim()).includes(step.name)) {
-    const running = await serverVersion(runner, config);
+    const running = await kubernetesServerVersion(runner, config.timeouts.preflight);
     if (running === step.kubernetesVersion) return `kind cluster ${step.name} (Kubernetes ${running}) already exists`;
     throw new MeshproofError(
       `the kind cluster ${step.name} already exists with Kubernetes ${running}, but ${step.kubernetesVersion} is configured.`,
@@ -189,13 +189,6 @@ async function ensureKindCluster(step: KindClusterStep, { runner, config }: Prov
 export function kindCreateArgs(step: KindClusterStep, config: MeshproofConfig): string[] {
   const kubeconfig = config.kubeconfig ? ['--kubeconfig', config.kubeconfig] : [];
   return ['create', 'cluster', '--name', step.name, '--config', '-', '--wait', `${Math.round(config.timeouts.clusterCreate / 1000)}s`, ...kubeconfig];
-}
-
-export async function serverVersion(runner: ClusterRunner, config: MeshproofConfig): Promise<string> {
-  const result = await runOrFail(runner, 'kubectl', ['version', '-o', 'json'], { timeoutMs: config.timeouts.preflight });
-  const gitVersion = (JSON.parse(result.stdout) as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
-  if (!gitVersion) throw new MeshproofError(`kubectl version reports no server version: ${result.stdout.slice(0, 200)}`);
-  return gitVersion.replace(/^v/, '').replace(/[-+].*$/, '');
 }
 
 interface HelmListEntry {
@@ -226,15 +219,16 @@ export class PendingReleaseError extends MeshproofError {
 
 async function ensureHelmRelease(step: HelmReleaseStep, { runner, config }: ProvisionOptions): Promise<string | void> {
   // --all: a release whose last revision is pending is not listed otherwise.
-  const listed = await runOrFail(runner, 'helm', ['list', '-n', step.namespace, '--filter', `^${step.release}$`, '--all', '-o', 'json'], {
+  const listed = (await runOrFailJson(runner, 'helm', ['list', '-n', step.namespace, '--filter', `^${step.release}$`, '--all', '-o', 'json'], {
     timeoutMs: config.timeouts.apply,
-  });
-  const current = (JSON.parse(listed.stdout || '[]') as HelmListEntry[]).find((r) => r.name === step.release);
+    ifNothingPrinted: '[]',
+  })) as HelmListEntry[];
+  const current = listed.find((r) => r.name === step.release);
   if (current?.status.startsWith('pending-')) throw new PendingReleaseError(step, current.status);
   const wantedChart = `${step.chart}-${step.version}`;
   if (current?.status === 'deployed' && current.chart === wantedChart) {
-    const got = await runOrFail(runner, 'helm', ['get', 'values', step.release, '-n', step.namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply });
-    const installedValues = (JSON.parse(got.stdout || 'null') as Record<string, unknown> | null) ?? {};
+    const got = await runOrFailJson(runner, 'helm', ['get', 'values', step.release, '-n', step.namespace, '-o', 'json'], { timeoutMs: config.timeouts.apply, ifNothingPrinted: 'null' });
+    const installedValues = (got as Record<string, unknown> | null) ?? {};
     if (isDeepStrictEqual(installedValues, step.values)) {
       await awaitDeploymentsAvailable(runner, step.namespace, config.timeouts, step.deployments.length ? step.deployments : undefined);
       return `${step.release} (${wantedChart}) already deployed with these values`;

@@ -1,9 +1,9 @@
 import type { Timeouts } from '../config/timeouts.ts';
-import { excerpt, httpGet } from '../gate/http-probe.ts';
+import { excerpt, httpRequest } from '../net/http.ts';
 import { pollUntil } from '../gate/poll.ts';
 import { reviewsVersionFromJson } from '../observe/bookinfo.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
-import { runOrFail, type ClusterRunner } from './runner.ts';
+import { runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
  * The named, bounded waits of provisioning: readiness, not hope. Each says what it waits for and, when its
@@ -38,8 +38,7 @@ export async function awaitDeploymentsAvailable(
 ): Promise<void> {
   const what = only ? `${only.join(', ')} in ${namespace} to be available` : `every Deployment in ${namespace} to be available`;
   await pollUntil({ what, timeoutMs: timeouts.rollout, intervalMs: timeouts.poll }, async () => {
-    const result = await runOrFail(runner, 'kubectl', ['get', 'deployments', '-n', namespace, '-o', 'json'], { timeoutMs: timeouts.apply });
-    const list = JSON.parse(result.stdout) as { items: DeploymentStatus[] };
+    const list = (await runOrFailJson(runner, 'kubectl', ['get', 'deployments', '-n', namespace, '-o', 'json'], { timeoutMs: timeouts.apply })) as { items: DeploymentStatus[] };
     const missing = only?.filter((name) => !list.items.some((d) => d.metadata.name === name)) ?? [];
     const lagging = [...missing.map((name) => `${name} does not exist yet`), ...unavailableDeployments(list, only)];
     return lagging.length === 0 ? { done: true, value: undefined } : { done: false, seen: lagging.join('; ') };
@@ -51,7 +50,7 @@ export async function awaitIngressServes(ingressUrl: string, timeouts: Timeouts)
   await pollUntil(
     { what: `the ingress gateway to serve ${ingressUrl}/productpage`, timeoutMs: timeouts.ingressReady, intervalMs: timeouts.poll, consecutiveSuccesses: 2 },
     async () => {
-      const { status, body } = await httpGet(`${ingressUrl}/productpage`, timeouts.request);
+      const { status, body } = await httpRequest(`${ingressUrl}/productpage`, { timeoutMs: timeouts.request });
       // The title is productpage's own (templates/productpage.html); a 200 from anything else is not Bookinfo.
       return status === 200 && body.includes('<title>Simple Bookstore App</title>')
         ? { done: true, value: undefined }
@@ -69,7 +68,7 @@ export const reviewsVersions = ['reviews-v1', 'reviews-v2', 'reviews-v3'] as con
 export async function awaitReviewsWarm(ingressUrl: string, timeouts: Timeouts): Promise<Record<string, number>> {
   const answered: Record<string, number> = {};
   return pollUntil<Record<string, number>>({ what: 'every reviews version (v1, v2, v3) to answer through the gateway', timeoutMs: timeouts.warmup, intervalMs: 0 }, async () => {
-    const { status, body } = await httpGet(`${ingressUrl}/api/v1/products/0/reviews`, timeouts.request);
+    const { status, body } = await httpRequest(`${ingressUrl}/api/v1/products/0/reviews`, { timeoutMs: timeouts.request });
     const version = status === 200 ? reviewsVersionFromJson(body) : undefined;
     if (version && (reviewsVersions as readonly string[]).includes(version)) answered[version] = (answered[version] ?? 0) + 1;
     const missing = reviewsVersions.filter((v) => !answered[v]);
@@ -99,15 +98,15 @@ export async function awaitAddonsReady(urls: AddonUrls, timeouts: Timeouts): Pro
       return value !== undefined && value > 0 ? { done: true, value } : { done: false, seen: 'no istio_requests_total series yet' };
     }),
     pollUntil(options('the Grafana API (/api/health)'), async () => {
-      const { status, body } = await httpGet(`${urls.grafana}/api/health`, timeouts.request);
+      const { status, body } = await httpRequest(`${urls.grafana}/api/health`, { timeoutMs: timeouts.request });
       return status === 200 && body.includes('"database"') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
     }),
     pollUntil(options('the Jaeger query API (/jaeger/api/services)'), async () => {
-      const { status, body } = await httpGet(`${urls.jaeger}/jaeger/api/services`, timeouts.request);
+      const { status, body } = await httpRequest(`${urls.jaeger}/jaeger/api/services`, { timeoutMs: timeouts.request });
       return status === 200 && body.includes('"data"') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
     }),
     pollUntil(options('the Kiali API (/kiali/api/status)'), async () => {
-      const { status, body } = await httpGet(`${urls.kiali}/kiali/api/status`, timeouts.request);
+      const { status, body } = await httpRequest(`${urls.kiali}/kiali/api/status`, { timeoutMs: timeouts.request });
       return status === 200 && body.includes('running') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
     }),
   ]);

@@ -1,7 +1,8 @@
 import { execa, type ResultPromise } from 'execa';
 import type { ClusterToolName } from './cluster-tools.ts';
 import { MeshproofError } from '../errors.ts';
-import { errorText, formatDuration, pollUntil } from '../gate/poll.ts';
+import { errorText, pollUntil } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 export interface CommandResult {
   exitCode: number;
@@ -30,14 +31,64 @@ export interface ClusterRunner {
   portForward(namespace: string, target: string, remotePort: number, timeoutMs: number): Promise<PortForward>;
 }
 
+/** A command as messages name it: `helm list -n istio-system -o json`. */
+export function commandLine(tool: string, args: readonly string[]): string {
+  return [tool, ...args].join(' ');
+}
+
 /** Runs a command and fails with its output when it exits non-zero: for calls whose failure ends the phase. */
 export async function runOrFail(runner: ClusterRunner, tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
   const result = await runner.run(tool, args, options);
   if (result.exitCode !== 0) {
     const output = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
-    throw new MeshproofError(`\`${tool} ${args.join(' ')}\` failed (exit code ${result.exitCode}):\n${output}`);
+    throw new MeshproofError(`\`${commandLine(tool, args)}\` failed (exit code ${result.exitCode}):\n${output}`);
   }
   return result;
+}
+
+/**
+ * runOrFail, then its output read by parseToolJson. `ifNothingPrinted` is the JSON an empty output stands for
+ * (helm prints nothing instead of `[]` or `null` in some versions), when that is not an error.
+ */
+export async function runOrFailJson(
+  runner: ClusterRunner,
+  tool: ClusterToolName,
+  args: string[],
+  options: RunOptions & { ifNothingPrinted?: string },
+): Promise<unknown> {
+  const result = await runOrFail(runner, tool, args, options);
+  return parseToolJson(commandLine(tool, args), result.stdout || (options.ifNothingPrinted ?? ''));
+}
+
+// Enough of the output to recognise it (a warning, a usage text, an HTML page) without flooding the message.
+const shownOutputChars = 200;
+
+/**
+ * What an external tool printed as JSON (helm, kubectl, docker, podman). Anything else (a warning before the
+ * JSON, another version's text format, nothing at all) is a MeshproofError that names the command and shows
+ * the start of what it printed, instead of a SyntaxError that names neither.
+ */
+export function parseToolJson(command: string, printed: string): unknown {
+  try {
+    return JSON.parse(printed);
+  } catch {
+    const start = printed.trim().slice(0, shownOutputChars);
+    const cut = printed.trim().length > shownOutputChars ? '…' : '';
+    const what = start ? `something that is not JSON: ${JSON.stringify(start)}${cut}` : 'nothing where JSON was expected';
+    throw new MeshproofError(`\`${command}\` printed ${what}`, `Run \`${command}\` yourself to see all it prints.`);
+  }
+}
+
+/**
+ * The API server's Kubernetes version ("1.35.2"), as `kubectl version -o json` reports it: the one way meshproof
+ * reads it, in preflight, provisioning and the mesh-ready suite. A managed cluster's build suffix
+ * (v1.35.2-gke.1200) is dropped, because Istio's support table names plain versions.
+ */
+export async function kubernetesServerVersion(runner: ClusterRunner, timeoutMs: number): Promise<string> {
+  const printed = await runOrFailJson(runner, 'kubectl', ['version', '-o', 'json'], { timeoutMs });
+  const gitVersion = (printed as { serverVersion?: { gitVersion?: string } }).serverVersion?.gitVersion;
+  if (!gitVersion) throw new MeshproofError(`kubectl version reports no server version: ${JSON.stringify(printed).slice(0, 200)}`);
+  return gitVersion.replace(/^v/, '').replace(/[-+].*$/, '');
 }
 
 export interface ClusterAccess {

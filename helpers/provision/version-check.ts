@@ -1,7 +1,7 @@
-import { fetch } from 'undici';
 import { parse as parseYaml } from 'yaml';
 import type { SupportedVersions } from '../config/versions.ts';
 import { errorText } from '../gate/poll.ts';
+import { httpRequest } from '../net/http.ts';
 import type { ClusterToolSpecs } from './cluster-tools.ts';
 
 /**
@@ -53,14 +53,14 @@ const newest = (versions: Semver[]) => [...versions].sort(compare).at(-1);
 const show = (v: Semver, prefix = '') => `${prefix}${v.join('.')}`;
 
 async function get(url: string, timeoutMs: number): Promise<string> {
-  // fetch follows redirects (dl.k8s.io redirects to its CDN); GitHub's API wants a User-Agent.
-  const response = await fetch(url, {
-    signal: AbortSignal.timeout(timeoutMs),
+  // dl.k8s.io redirects to its CDN; GitHub's API wants a User-Agent.
+  const { status, body } = await httpRequest(url, {
+    timeoutMs,
+    followRedirects: true,
     headers: { accept: 'application/json, text/plain, */*', 'user-agent': 'meshproof-versions-check' },
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return text;
+  if (status < 200 || status > 299) throw new Error(`HTTP ${status}`);
+  return body;
 }
 
 /** Release tags that are final releases (no prerelease, no draft, plain vX.Y.Z). */
@@ -83,24 +83,27 @@ export async function checkVersions(
   options: { timeoutMs: number; sources?: PublisherSources },
 ): Promise<VersionCheckResult> {
   const sources = options.sources ?? publisherSources;
-  const unreachable: string[] = [];
-  const ask = async (what: string, url: string) => {
-    try {
-      return await get(url, options.timeoutMs);
-    } catch (error) {
-      unreachable.push(`${what} (${url}): ${errorText(error)}`);
-      return undefined;
-    }
-  };
   const kubectlPinned = semverOf(pinned.tools.kubectl.version)!;
-  const [istioJson, supportYaml, kindJson, helmJson, kubectlMinor, kubectlNewest] = await Promise.all([
-    ask('Istio releases', sources.istioReleases),
-    ask("istio.io's support table", sources.istioSupport),
-    ask('kind releases', sources.kindLatest),
-    ask('helm releases', sources.helmReleases),
-    ask(`kubectl ${minorOf(kubectlPinned)} releases`, sources.kubectlStable(minorOf(kubectlPinned))),
-    ask('kubectl releases', sources.kubectlNewest),
-  ]);
+  const asked: [what: string, url: string][] = [
+    ['Istio releases', sources.istioReleases],
+    ["istio.io's support table", sources.istioSupport],
+    ['kind releases', sources.kindLatest],
+    ['helm releases', sources.helmReleases],
+    [`kubectl ${minorOf(kubectlPinned)} releases`, sources.kubectlStable(minorOf(kubectlPinned))],
+    ['kubectl releases', sources.kubectlNewest],
+  ];
+  const answers = await Promise.all(
+    asked.map(([what, url]) =>
+      get(url, options.timeoutMs).then(
+        (text) => ({ text }),
+        (error: unknown) => ({ failed: `${what} (${url}): ${errorText(error)}` }),
+      ),
+    ),
+  );
+  // In the order the sources are asked, not the order they failed in: offline, every name fails to resolve at
+  // about the same time, and the one line printed then must not depend on which came first.
+  const unreachable = answers.flatMap((answer) => ('failed' in answer ? [answer.failed] : []));
+  const [istioJson, supportYaml, kindJson, helmJson, kubectlMinor, kubectlNewest] = answers.map((answer) => ('text' in answer ? answer.text : undefined));
   const findings: VersionFinding[] = [];
   const guard = (what: string, body: () => void) => {
     try {

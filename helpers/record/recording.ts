@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { MeshproofError } from '../errors.ts';
+import { describeIssue, MeshproofError } from '../errors.ts';
 import { expectationProblems, expectationSchema, metricsRead } from '../judge/expectation.ts';
 
 export { expectationSchema, type Expectation } from '../judge/expectation.ts';
@@ -105,7 +105,7 @@ export function parseRecording(value: unknown, source: string): Recording {
   }
   const result = recordingSchema.safeParse(upgraded);
   if (!result.success) {
-    throw new InvalidRecordingError(source, result.error.issues.slice(0, 8).map((i) => `${i.path.join('.') || '(the whole file)'}: ${i.message}`));
+    throw new InvalidRecordingError(source, result.error.issues.slice(0, 8).map((issue) => describeIssue(issue, '(the whole file)')));
   }
   const problems = recordingProblems(result.data);
   if (problems.length > 0) throw new InvalidRecordingError(source, problems);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { MeshproofConfig } from '../config/config.ts';
 import { featureCatalog, featureNames } from '../config/features.ts';
 import { meshproofVersion } from '../config/version.ts';
-import { formatDuration } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import { writeAllureEnvironment } from './allure-report.ts';
 import { labelValue, readRunResults, runLabel, setStatusMessage, Status, stepOf, unknownStatus, writeResult } from './allure-results.ts';
 import type { PhaseRecord } from './progress.ts';

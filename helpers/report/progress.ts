@@ -1,4 +1,4 @@
-import { formatDuration } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 
 export interface PhaseRecord {
   name: string;

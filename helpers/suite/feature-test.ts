@@ -5,7 +5,7 @@ import { applyFeatureConfig, prepareFeatureConfig, restoreBaseline, type Applied
 import { featureCatalog, featureFixtures, type FeatureName } from '../config/features.ts';
 import { featureSkipReason } from '../config/suites.ts';
 import { meshproofVersion } from '../config/version.ts';
-import { formatDuration } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import { kubectlExecArgv, podExec } from '../observe/mesh-client.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
 import { runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';

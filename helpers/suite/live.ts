@@ -1,9 +1,9 @@
 import type { AppliedConfig } from '../apply/feature-config.ts';
 import { awaitConfigLive, probeAnswer, probeUserAgent } from '../gate/config-live.ts';
-import { httpGet } from '../gate/http-probe.ts';
 import { awaitProxiesHave, proxyExpectations, type ProxiesProven } from '../gate/proxy-config.ts';
 import { describeOutcome, refusedAfterConnect, transportOutcome } from '../judge/outcomes.ts';
 import { sendFromPod } from '../observe/mesh-client.ts';
+import { httpRequest } from '../net/http.ts';
 import type { StepEnv } from './step-env.ts';
 
 /**
@@ -27,7 +27,10 @@ const reviewsApiPath = '/api/v1/products/0/reviews';
 /** The data path through the gateway: the probe crosses productpage's sidecar, where reviews is routed. */
 export function proveLiveViaIngress(env: StepEnv, applied: AppliedConfig, what: string): Promise<string> {
   return awaitConfigLive({ what, timeoutMs: env.config.timeouts.configLive, intervalMs: env.config.timeouts.configLivePoll }, async () => {
-    const { status } = await httpGet(`${env.ingressUrl}${reviewsApiPath}`, env.config.timeouts.request, { 'user-agent': probeUserAgent(applied.applyId, 'reviews') });
+    const { status } = await httpRequest(`${env.ingressUrl}${reviewsApiPath}`, {
+      timeoutMs: env.config.timeouts.request,
+      headers: { 'user-agent': probeUserAgent(applied.applyId, 'reviews') },
+    });
     return probeAnswer(status, `GET ${reviewsApiPath} through the gateway`);
   });
 }

@@ -1,5 +1,6 @@
 import type { FeatureName } from '../config/features.ts';
-import { formatDuration, pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { formatDuration } from '../config/timeouts.ts';
 import {
   addonApi,
   answerRecord,
@@ -46,7 +47,11 @@ function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectat
  * there; the answer recorded is the last one asked, passing or not.
  */
 
-/** GETs of /productpage sent before a check that needs fresh data: "20–50 GETs of /productpage" (facts §5.2). */
+/**
+ * GETs of /productpage sent before a check that needs fresh data. The add-ons show only what traffic made, once
+ * Prometheus has scraped it (every 15 s, istio/istio@1.30.3 samples/addons/prometheus.yaml); 40 pages is this
+ * suite's choice, enough for reviews' three versions (routed round-robin) to each have requests.
+ */
 export const productpageBatch = 40;
 
 /**
@@ -74,7 +79,7 @@ export const labQueries = {
   },
 } as const;
 
-/** Kiali's graph window: the lab's `duration=60s` (facts §4.4). Rates are averaged over it. */
+/** Kiali's graph window: the lab's `duration=60s`. Rates are averaged over it. */
 export const kialiGraphWindowSeconds = 60;
 
 /** The lab's Grafana dashboards (Part 04's table), with the titles Istio gives them, in folder istio (docs/addons.md). */
@@ -171,9 +176,9 @@ const within = (ms: number) => `within ${formatDuration(ms)}`;
  * answer for every Bookinfo service. The error rate of a service without 5xx has no series (PromQL divides only
  * series present on both sides), so it counts as 0 % when the request rate shows the service had traffic.
  * The TCP query is expected to be EMPTY: Bookinfo speaks only HTTP, and Istio records istio_tcp_* only for
- * TCP-proxied traffic (facts bookinfo-and-traffic.md §6.1). Its verdict passes when Prometheus runs it and says
- * which series it returned, so an empty answer is reported as what it is: the query is valid, TCP telemetry is
- * not shown.
+ * TCP-proxied traffic (istio.io's Istio Standard Metrics, https://istio.io/latest/docs/reference/config/metrics/).
+ * Its verdict passes when Prometheus runs it and says which series it returned, so an empty answer is reported as
+ * what it is: the query is valid, TCP telemetry is not shown.
  */
 export async function observeLabQueries(env: StepEnv, feature: FeatureName, expected: ServiceExpectation): Promise<Observed> {
   const { timeouts } = env.config;
@@ -249,7 +254,7 @@ export async function observeGrafanaDashboards(env: StepEnv, feature: FeatureNam
 // ---------------------------------------------------------------------------------------------------------
 // Jaeger
 
-/** Traces asked for at once: the lab's query (facts §4.3). */
+/** Traces asked for at once: the lab's query asks Jaeger's `/api/traces` for `limit=20`. */
 const jaegerTraceLimit = 20;
 /** Traces are asked for from a little before the traffic began, for clocks a little apart (host and cluster). */
 const clockSkewMarginMs = 5_000;

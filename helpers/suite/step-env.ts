@@ -49,6 +49,13 @@ export const bookinfoMeshUrls = {
   httpbin: 'http://httpbin.meshproof.svc.cluster.local:8000',
 };
 
+/** Requests served by reviews, counted by its own sidecars per version: where a batch landed, whoever sent it. */
+export const reviewsByVersion: MetricSelector = {
+  metric: 'istio_requests_total',
+  labels: { reporter: 'destination', destination_service_name: 'reviews' },
+  by: ['destination_version'],
+};
+
 /** In the mesh, a user is who end-user says: reviews and its sidecar read the header (reviews forwards it). */
 export const endUserHeader = async (user: string): Promise<Record<string, string>> => ({ 'end-user': user });
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateObject, type KubeObject } from '../../helpers/apply/manifests.ts';
 import { awaitConfigLive, liveProbeStatus, probeAnswer, probeUserAgent, withLiveProbe } from '../../helpers/gate/config-live.ts';
-import { httpGet } from '../../helpers/gate/http-probe.ts';
+import { httpRequest } from '../../helpers/net/http.ts';
 import { PollTimeoutError } from '../../helpers/gate/poll.ts';
 
 const canary: KubeObject = {
@@ -56,7 +56,7 @@ describe('awaitConfigLive over a real socket', () => {
   it('succeeds only after three probe answers in a row from the new config', async () => {
     const gateway = await propagatingGateway('id1', [false, false, true, false, true, true, true]);
     await awaitConfigLive({ what: 'the canary split', timeoutMs: 5_000, intervalMs: 10 }, async () => {
-      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('id1', 'reviews') });
+      const { status } = await httpRequest(`${gateway.url}/api/v1/products/0/reviews`, { timeoutMs: 1_000, headers: { 'user-agent': probeUserAgent('id1', 'reviews') } });
       return probeAnswer(status, 'the gateway');
     });
     expect(gateway.seen()).toBe(7);
@@ -66,7 +66,7 @@ describe('awaitConfigLive over a real socket', () => {
     const gateway = await propagatingGateway('new-id', []);
     const error = await awaitConfigLive({ what: 'the canary split', timeoutMs: 300, intervalMs: 20 }, async () => {
       // A probe carrying another apply's id: the route that answers it does not exist in this config.
-      const { status } = await httpGet(`${gateway.url}/api/v1/products/0/reviews`, 1_000, { 'user-agent': probeUserAgent('old-id', 'reviews') });
+      const { status } = await httpRequest(`${gateway.url}/api/v1/products/0/reviews`, { timeoutMs: 1_000, headers: { 'user-agent': probeUserAgent('old-id', 'reviews') } });
       return probeAnswer(status, 'the gateway');
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PollTimeoutError);

@@ -68,6 +68,19 @@ describe('awaitProxiesHave', () => {
     await awaitProxiesHave(expectations, admin, { what: 'the circuit breaker', ...quick });
     sim.delete(breaker.objects.map((o) => o.object));
   });
+
+  it('says which command printed something other than JSON, and what it printed', async () => {
+    const breaker = prepareFeatureConfig(['fixtures/features/03-circuit-breaker.yaml']);
+    const expectations = proxyExpectations(breaker.objects.map((o) => o.object), breaker.applyId);
+    const broken: ProxyAdmin = async (proxy, path) => (proxy.workload === 'mesh-client' ? 'error: unable to upgrade connection: container not found ("istio-proxy")' : admin(proxy, path));
+    sim.apply(breaker.objects.map((o) => o.object));
+    const lagging = await awaitProxiesHave(expectations, broken, { what: 'the circuit breaker', ...quick }).then(() => new Error('no lag'), (e: unknown) => e as Error);
+    sim.delete(breaker.objects.map((o) => o.object));
+    expect(lagging.message).toContain(
+      'meshproof/mesh-client wants cluster outbound|…||reviews.bookinfo.svc.cluster.local with max_connections 1, max_pending_requests 1, consecutive_5xx 1, interval 1000, base_ejection_time 180000, max_ejection_percent 100; ' +
+        'it has `pilot-agent request GET config_dump?resource=dynamic_active_clusters` printed something that is not JSON: "error: unable to upgrade connection: container not found (\\"istio-proxy\\")"',
+    );
+  });
 });
 
 describe('reading a config dump', () => {

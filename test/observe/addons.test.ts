@@ -9,7 +9,6 @@ import {
   fetchAnswer,
   graphEdges,
   parsePromVector,
-  promValue,
   readDashboardPanels,
   readDashboardsInFolder,
   readEndToEndTrace,
@@ -29,9 +28,10 @@ import {
 import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
 
 /**
- * The add-on readers on answers written from the documented shapes (/work/shared/facts/install-and-addons.md
- * §4: Prometheus' envelope, Grafana's /api/search, Jaeger's structured responses and trace JSON, Kiali's status
- * and cytoscape graph with hashed node ids and string rates), healthy and broken.
+ * The add-on readers on answers written from the documented shapes (the upstream sources are named at the top
+ * of helpers/observe/addons.ts: Prometheus' HTTP API envelope, Grafana's /api/search, Jaeger's structured
+ * responses and trace JSON, Kiali's status and cytoscape graph with hashed node ids and string rates), healthy
+ * and broken.
  */
 const ok = (body: unknown): Answered => ({ status: 200, body: JSON.stringify(body) });
 const bookinfo = { namespace: 'bookinfo', services: ['productpage', 'details', 'reviews', 'ratings'] };
@@ -121,14 +121,15 @@ const vector = (result: unknown[]) => ok({ status: 'success', data: { resultType
 const byService = (service: string, value: string) => ({ metric: { destination_service: `${service}.bookinfo.svc.cluster.local` }, value: [1767261660.321, value] });
 
 describe('the Prometheus readers', () => {
-  it('read sample values as Prometheus prints them, and an error envelope as its errorType', () => {
-    expect([promValue('+Inf'), promValue('-Inf'), promValue('0.25')]).toEqual([Infinity, -Infinity, 0.25]);
-    expect(promValue('NaN')).toBeNaN();
+  it('read an error envelope as its errorType, and say what else an answer was', () => {
     const error = { status: 400, body: '{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": 1:6: parse error: unexpected \\"{\\""}' };
     expect(parsePromVector(error)).toEqual({ ok: false, classification: 'Prometheus error bad_data: invalid parameter "query": 1:6: parse error: unexpected "{"' });
     expect(parsePromVector({ status: 503, body: 'Service Unavailable' })).toEqual({ ok: false, classification: 'HTTP 503: Service Unavailable' });
     expect(parsePromVector({ status: 0, body: '', error: 'connect ECONNREFUSED 127.0.0.1:9090' })).toEqual({ ok: false, classification: 'no answer: connect ECONNREFUSED 127.0.0.1:9090' });
-    expect(parsePromVector(ok({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toMatchObject({ ok: false, classification: /^not an instant vector from Prometheus: data.resultType/ });
+    expect(parsePromVector(ok({ status: 'success', data: { resultType: 'matrix', result: [] } }))).toEqual({ ok: false, classification: 'not an instant vector from Prometheus: data.resultType: matrix, not vector' });
+    expect(parsePromVector({ status: 200, body: '<html>Grafana</html>' })).toEqual({ ok: false, classification: 'not JSON: <html>Grafana</html>' });
+    expect(parsePromVector(ok({ data: [] }))).toMatchObject({ ok: false, classification: /^not an instant vector from Prometheus: status: / });
+    expect(parsePromVector(vector([byService('ratings', '+Inf')]))).toEqual({ ok: true, value: [{ labels: { destination_service: 'ratings.bookinfo.svc.cluster.local' }, value: Infinity }] });
   });
 
   it('know a Bookinfo service by destination_service, and no other namespace', () => {

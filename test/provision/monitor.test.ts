@@ -51,6 +51,13 @@ describe('meshproof monitor test', () => {
       ]);
       expect(checks[3]!.seen).toMatch(/^HTTP 404/);
       expect(checks[4]!.seen).toMatch(/ECONNREFUSED/);
+      // The control: a Prometheus that answers but has no Istio series yet (count() of nothing is an empty vector).
+      addons.routes['/api/v1/query'] = { body: '{"status":"success","data":{"resultType":"vector","result":[]}}' };
+      const again = await monitorTest(
+        { ingress: bookinfo.url, prometheus: addons.url, grafana: addons.url, jaeger: addons.url, kiali: 'http://127.0.0.1:1' },
+        loadConfig({ MESHPROOF_TIMEOUT_REQUEST: '2s' }, tempDir()),
+      );
+      expect(again[1]).toMatchObject({ component: 'Prometheus, with Istio metrics', ok: false });
     } finally {
       await Promise.all([bookinfo.stop(), addons.close()]);
     }

@@ -91,6 +91,13 @@ describe('meshproof versions --check', () => {
     expect(out).toMatch(/\? not checked: kind releases \(http:\/\/127\.0\.0\.1:\d+\/repos\/kubernetes-sigs\/kind\/releases\/latest\): /);
   });
 
+  it('names the first source asked when none answers, however fast each failed', async () => {
+    // Istio's releases fail last (at the timeout), every other source at once (404): the line must not change.
+    server.routes['/repos/istio/istio/releases'] = { stall: true };
+    const out = renderVersionCheck(await checkVersions(pinned(), { timeoutMs: 300, sources: sources() }));
+    expect(out).toBe(`meshproof could not check for newer versions (offline?): ${server.url}/repos/istio/istio/releases: no answer within 300 ms\n`);
+  });
+
   it('offline, prints one line saying it could not check, and exits 0 without a stack', async () => {
     const run = await execa(process.execPath, [fromRoot('bin', 'meshproof.js'), 'versions', '--check'], {
       cwd: fromRoot(),

@@ -4,8 +4,12 @@
  * split, a user-based route, latency, 500s, a concurrency limit, resets). Its HTML is written here by hand
  * and never imported from the classifiers, so a classifier test against it is not a tautology.
  *
- * Behaviour modelled on istio/istio samples/bookinfo/src (productpage.py, templates/productpage.html,
- * reviews LibertyRestEndpoint.java); see /work/shared/facts/bookinfo-and-traffic.md §1.4, §2, §3.
+ * Behaviour modelled on istio/istio@1.30.3 samples/bookinfo/src:
+ *   - productpage/productpage.py: the routes (/productpage, /login, /logout, /api/v1/products/0/reviews), the
+ *     `session` cookie on login's 302, and the two 3 s attempts at reviews;
+ *   - productpage/templates/productpage.html: the markup the classifiers read;
+ *   - reviews/reviews-application/src/main/java/application/rest/LibertyRestEndpoint.java: the reviews JSON
+ *     (`podname`, a `rating` only in v2 and v3, black or red stars).
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Socket } from 'node:net';

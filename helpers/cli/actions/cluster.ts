@@ -2,7 +2,7 @@ import { applyLabFeature, resetLab } from '../../apply/lab.ts';
 import { loadConfig, type MeshproofConfig } from '../../config/config.ts';
 import { MeshproofError } from '../../errors.ts';
 import { cleanup, type CleanupScope } from '../../provision/cleanup.ts';
-import { clusterAccess, openClusterRunner } from '../../provision/cluster.ts';
+import { clusterAccess, clusterRunnerOnDemand, openClusterRunner } from '../../provision/cluster.ts';
 import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
 import { runPreflight } from '../../provision/preflight.ts';
 import { HostForwards, ingressUrlOnHost, provisionStack } from '../../provision/provision.ts';
@@ -22,7 +22,7 @@ async function onCluster(body: (config: MeshproofConfig, runner: ClusterRunner, 
 
 export async function preflight(): Promise<void> {
   const config = loadConfig();
-  const result = await runPreflight(config);
+  const result = await runPreflight(config, { openRunner: clusterRunnerOnDemand(config, clusterAccess(config), stderrLog) });
   if (result.engine) process.stdout.write(`${result.engine.name} ${result.engine.version} answers; kind can create the cluster.\n`);
   if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version} at ${result.cluster.server}.\n`);
   for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
@@ -31,11 +31,12 @@ export async function preflight(): Promise<void> {
 export async function deploy(): Promise<void> {
   const config = loadConfig();
   const phases = new PhaseTracker(stderrLog);
-  await phases.run('preflight', async () => {
-    for (const warning of (await runPreflight(config)).warnings) phases.note(`warning: ${warning}`);
-  });
   const access = clusterAccess(config);
-  const runner = await openClusterRunner(config, access, (line) => phases.note(line));
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
+  await phases.run('preflight', async () => {
+    for (const warning of (await runPreflight(config, { openRunner })).warnings) phases.note(`warning: ${warning}`);
+  });
+  const runner = await openRunner();
   const stack = await provisionStack({ config, runner, phases, quietTrafficGenerator: false });
   await stack.close();
   const ctx = `--context ${access.context}`;

@@ -1,8 +1,7 @@
 import { configurationVariables, loadConfig } from '../../config/config.ts';
 import { featureCatalog, type CheckSpec } from '../../config/features.ts';
-import { timeoutNames } from '../../config/timeouts.ts';
+import { formatDuration, timeoutNames } from '../../config/timeouts.ts';
 import { istioReleases, kindMatrixFor, loadSupportedVersions } from '../../config/versions.ts';
-import { formatDuration } from '../../gate/poll.ts';
 import { plannedRequests } from '../../judge/rates.ts';
 import { loadClusterToolSpecs } from '../../config/cluster-tools.ts';
 

@@ -5,7 +5,7 @@ import { pollUntil } from '../../gate/poll.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector } from '../../observe/prometheus.ts';
 import type { RequestRecord } from '../../observe/records.ts';
-import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, ratioRecording, recordingOf, requestExpectation, type Observed, type StepEnv } from '../step-env.ts';
+import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, ratioRecording, recordingOf, requestExpectation, reviewsByVersion, type Observed, type StepEnv } from '../step-env.ts';
 
 /**
  * Resilience as the lab configures it: the circuit breaker and outlier detection (03-circuit-breaker.yaml), the
@@ -17,12 +17,6 @@ const fromMeshClient = (service: string, extra: Record<string, string> = {}): Me
   metric: 'istio_requests_total',
   labels: { reporter: 'source', source_workload: 'mesh-client', destination_service_name: service, ...extra },
 });
-
-const reviewsByVersion: MetricSelector = {
-  metric: 'istio_requests_total',
-  labels: { reporter: 'destination', destination_service_name: 'reviews' },
-  by: ['destination_version'],
-};
 
 /**
  * The circuit breaker: one request at a time is always served (the control: a breaker that refuses everything

@@ -1,22 +1,17 @@
 import type { FeatureName } from '../../config/features.ts';
 import type { Expectation } from '../../judge/expectation.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../observe/bookinfo.ts';
-import type { MetricObservation, MetricSelector, Snapshot } from '../../observe/prometheus.ts';
+import type { MetricObservation, Snapshot } from '../../observe/prometheus.ts';
 import type { RequestRecord } from '../../observe/records.ts';
 import { sampleSplit } from '../../observe/sampling.ts';
 import type { Recording } from '../../record/recording.ts';
-import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, type Observed, type StepEnv } from '../step-env.ts';
+import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, reviewsByVersion, type Observed, type StepEnv } from '../step-env.ts';
 
 /**
  * Routing of reviews as a visitor sees it through the gateway: the canary split, routing by user, mirroring.
  * Every batch is also counted where it landed, by reviews' destination sidecars, per version.
  */
 
-const reviewsByVersion: MetricSelector = {
-  metric: 'istio_requests_total',
-  labels: { reporter: 'destination', destination_service_name: 'reviews' },
-  by: ['destination_version'],
-};
 const countedAtReviews = 'requests at reviews by version';
 
 function reviewsApi(env: StepEnv, concurrency: number, session?: BookinfoSession, headers?: Record<string, string>) {

@@ -42,13 +42,13 @@ describe.skipIf(!availability.available)('the fault-injection steps on a simulat
     sim.heal();
     expect(jason!.pass, jason!.sentence).toBe(true);
     expect(others!.pass).toBe(false);
-    expect(others!.sentence).toMatch(/^calls to ratings without end-user: jason are not delayed: 20 requests took min 7\.\d\d s/);
+    expect(others!.sentence).toMatch(/^calls to ratings without end-user: jason are not delayed: 20 requests took min 7(\.\d\d?)? s/);
     sim.break({ kind: 'no-delay' });
     const [short, unreported] = verdictsOf(await observeDelayForJasonOnly(envWith({ metricPropagation: 2_000 })));
     sim.heal();
     await restore(applied);
     expect(short!.pass).toBe(false);
-    expect(short!.sentence).toMatch(/10 took less than 7\.00 s/);
+    expect(short!.sentence).toMatch(/10 took less than 7 s/);
     expect(unreported!.pass).toBe(false);
   }, 40_000);
 
