@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,9 +9,8 @@ import { buildStackPlan, type HelmReleaseStep } from '../../helpers/provision/st
 import { PhaseTracker } from '../../helpers/report/progress.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
-import { fromRoot } from '../../helpers/config/data-file.ts';
-import { sha256Of } from '../../helpers/provision/download.ts';
 import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
+import { fixturesWithLoopbackDashboards } from '../support/dashboard-fixtures.ts';
 
 const tempDir = useTempDirs('meshproof-provision-');
 
@@ -21,20 +20,9 @@ const tempDir = useTempDirs('meshproof-provision-');
  */
 let dashboards: StaticHttpServer;
 let fixtures: string;
-const dashboardBody = (key: string) => JSON.stringify({ title: `dashboard ${key}`, panels: [] });
 beforeAll(async () => {
   dashboards = await startStaticHttpServer();
-  fixtures = path.join(mkdtempSync(path.join(os.tmpdir(), 'meshproof-fixtures-')), 'fixtures');
-  cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
-  const file = path.join(fixtures, 'addons', 'grafana-dashboards.yaml');
-  let text = readFileSync(file, 'utf8').replace(/^url: .*$/m, `url: ${dashboards.url.replace('http:', 'https:')}/istio/{version}/{file}`);
-  for (const [, name, key] of text.matchAll(/- file: (\S+)\n\s+key: (\S+)/g)) {
-    const body = dashboardBody(key!);
-    dashboards.routes[`/istio/1.31.1/${name}`] = { body };
-    dashboards.routes[`/istio/1.30.5/${name}`] = { body };
-    text = text.replace(new RegExp(`(- file: ${name!.replace(/\./g, '\\.')}[\\s\\S]*?sha256: )[0-9a-f]{64}`), `$1${sha256Of(body)}`);
-  }
-  writeFileSync(file, text.replace(/^url: https:/m, 'url: http:'));
+  fixtures = fixturesWithLoopbackDashboards(mkdtempSync(path.join(os.tmpdir(), 'meshproof-fixtures-')), dashboards);
 });
 afterAll(async () => {
   await dashboards.close();

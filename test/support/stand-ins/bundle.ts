@@ -1,16 +1,16 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { fromRoot } from '../../../helpers/config/data-file.ts';
 
 /**
- * Bundles a stand-in executable (test/support/stand-ins/<name>.ts) into one Node script at <dir>/<name>: tsx
+ * Bundles a stand-in executable (test/support/stand-ins/<source>.ts) into one Node script at <dir>/<name>: tsx
  * would compile it again on every call, and the production runner calls kubectl dozens of times per feature.
  */
-export async function bundleStandIn(name: 'kubectl', dir: string): Promise<string> {
+export async function bundleStandIn(name: string, dir: string, source = name): Promise<string> {
   const outfile = path.join(dir, name);
   await build({
-    entryPoints: [fromRoot('test', 'support', 'stand-ins', `${name}.ts`)],
+    entryPoints: [fromRoot('test', 'support', 'stand-ins', `${source}.ts`)],
     outfile,
     bundle: true,
     platform: 'node',
@@ -21,4 +21,16 @@ export async function bundleStandIn(name: 'kubectl', dir: string): Promise<strin
   });
   chmodSync(outfile, 0o755);
   return outfile;
+}
+
+/** The rehearsal's kubectl, helm and kind: one bundle, copied under each name (it reads which from argv[1]). */
+export async function bundleClusterTools(dir: string): Promise<Record<'kubectl' | 'helm' | 'kind', string>> {
+  const bundled = await bundleStandIn('cluster-tool.mjs', dir, 'cluster-tool');
+  const tools = {} as Record<'kubectl' | 'helm' | 'kind', string>;
+  for (const name of ['kubectl', 'helm', 'kind'] as const) {
+    tools[name] = path.join(dir, name);
+    copyFileSync(bundled, tools[name]);
+    chmodSync(tools[name], 0o755);
+  }
+  return tools;
 }

@@ -1,0 +1,117 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ClusterToolName } from '../../../helpers/provision/cluster-tools.ts';
+import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../../helpers/provision/runner.ts';
+import { FakeCluster } from '../fake-cluster.ts';
+import type { SimMesh } from '../mesh-sim/mesh.ts';
+import { SimRunner } from '../mesh-sim/runner.ts';
+
+/**
+ * The cluster of a dress rehearsal: what `kubectl`, `helm`, `kind` and `docker` find when the real command runs
+ * against the stand-in executables (test/support/stand-ins/cluster-tool.ts), which pass every call to this
+ * server. Provisioning (Helm releases and their values, applied manifests, Deployments, the traffic generator's
+ * CronJob) is kept by the FakeCluster the provisioning tests use; the Istio objects, the exec into the client
+ * pods and istio-proxy, and so the whole data path, go to the simulated mesh (SimRunner, the seam its step tests
+ * use). A port-forward leads to the simulated gateway, to a real Prometheus, or to an add-on double.
+ */
+export interface RehearsalClusterOptions {
+  sim: SimMesh;
+  /** The pinned versions each stand-in reports (fixtures/cluster/cluster-tools.yaml), so the run uses them. */
+  toolVersions: Record<ClusterToolName, string>;
+  /** Where `kubectl port-forward -n <namespace> <target>` leads, by "<namespace>/<target>". */
+  forwards: Record<string, string>;
+  /** Which Deployments each chart brings (the provisioning waits ask for them). */
+  chartDeployments: Record<string, string[]>;
+}
+
+export class RehearsalCluster implements ClusterRunner {
+  readonly provisioning: FakeCluster;
+  readonly mesh: SimRunner;
+
+  constructor(private readonly options: RehearsalClusterOptions) {
+    this.provisioning = new FakeCluster(options.chartDeployments);
+    this.mesh = new SimRunner(options.sim);
+  }
+
+  async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
+    const version = this.reportedVersion(tool, args);
+    if (version !== undefined) return { exitCode: 0, stdout: version, stderr: '' };
+    if (tool === 'kubectl') {
+      const [verb] = args;
+      // The data path and the proxies' configuration belong to the simulated mesh.
+      if (verb === 'exec') return this.mesh.run(tool, args, options);
+      // Istio objects reach istiod (the simulation) and the API server (the provisioning state) alike.
+      if (verb === 'apply' || verb === 'delete') {
+        const istio = await this.mesh.run(tool, args, options);
+        if (istio.exitCode !== 0) return istio;
+      }
+    }
+    return this.provisioning.run(tool, args, options);
+  }
+
+  /** The version line each tool prints for the version check meshproof makes before it trusts a binary. */
+  private reportedVersion(tool: ClusterToolName, args: string[]): string | undefined {
+    const wanted = this.options.toolVersions[tool];
+    if (tool === 'kubectl' && args[0] === 'version' && args.includes('--client')) return JSON.stringify({ clientVersion: { gitVersion: wanted } });
+    // `helm version --template={{.Version}}` prints the version alone.
+    if (tool === 'helm' && args[0] === 'version') return `${wanted}\n`;
+    if (tool === 'kind' && args[0] === 'version') return `kind ${wanted} go1.25.0 linux/amd64\n`;
+    return undefined;
+  }
+
+  async portForward(namespace: string, target: string): Promise<PortForward> {
+    const url = this.options.forwards[`${namespace}/${target}`];
+    if (!url) throw new Error(`rehearsal: nothing to forward to for ${namespace}/${target}`);
+    return { url, close: async () => {} };
+  }
+}
+
+/** A call as a stand-in executable sends it. */
+interface ToolCall {
+  tool: ClusterToolName;
+  args: string[];
+  stdin: string;
+}
+
+/**
+ * The cluster on loopback, for the stand-in executables: POST /run answers a call as the tool would (exit code,
+ * stdout, stderr), POST /forward says where a port-forward leads (the stand-in itself listens and relays, as
+ * kubectl does). Every call is kept, in order.
+ */
+export async function serveRehearsalCluster(cluster: RehearsalCluster): Promise<{ url: string; calls: ToolCall[]; close(): Promise<void> }> {
+  const calls: ToolCall[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ToolCall & { namespace?: string; target?: string };
+    try {
+      if (req.url === '/run') {
+        calls.push({ tool: body.tool, args: body.args, stdin: body.stdin });
+        const result = await cluster.run(body.tool, body.args, { timeoutMs: 60_000, ...(body.stdin ? { input: body.stdin } : {}) });
+        if (process.env.REHEARSAL_VERBOSE === '1') process.stderr.write(`  [cluster] ${body.tool} ${body.args.join(' ').slice(0, 160)} → ${result.exitCode}\n`);
+        res.end(JSON.stringify(result));
+        return;
+      }
+      if (req.url === '/forward') {
+        calls.push({ tool: 'kubectl', args: ['port-forward', '-n', body.namespace!, body.target!], stdin: '' });
+        const { url } = await cluster.portForward(body.namespace!, body.target!);
+        res.end(JSON.stringify({ url }));
+        return;
+      }
+      res.statusCode = 404;
+      res.end('{}');
+    } catch (error) {
+      res.end(JSON.stringify({ exitCode: 1, stdout: '', stderr: `rehearsal: ${(error as Error).message}\n` }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,148 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { loadClusterToolSpecs } from '../../../helpers/config/cluster-tools.ts';
+import { loadConfig } from '../../../helpers/config/config.ts';
+import { fromRoot } from '../../../helpers/config/data-file.ts';
+import { buildStackPlan } from '../../../helpers/provision/stack.ts';
+import type { FeatureName } from '../../../helpers/config/features.ts';
+import type { ConformanceSummary } from '../../../helpers/report/summary.ts';
+import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
+import { startIstioExporter } from '../istio-exporter.ts';
+import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
+import { startPrometheus } from '../prometheus-harness.ts';
+import { bundleClusterTools } from '../stand-ins/bundle.ts';
+import { startStaticHttpServer } from '../static-http-server.ts';
+import { RehearsalCluster, serveRehearsalCluster } from './cluster.ts';
+
+/**
+ * A dress rehearsal of `npm test`: the real command (vitest's conformance project, global-setup.ts, the suite
+ * files, the summary and the Allure results), unmodified, against a simulated cluster. kubectl, helm and kind are
+ * stand-in executables on PATH that pass every call to the rehearsal's cluster server, so the production runner
+ * really spawns them, parses what they print and holds their port-forwards; the mesh behind them is the
+ * simulated one (test/support/mesh-sim), scraped by a real Prometheus. The target is an existing cluster (a
+ * kubeconfig context of its own): kind's host port mapping is the one part of a kind run not rehearsed.
+ */
+export interface RehearsalOptions {
+  dir: string;
+  /** The features to run (MESHPROOF_ONLY); the others are reported skipped. */
+  only: FeatureName[];
+  /** A way the simulated mesh gets a feature wrong, from the start of the run. */
+  breakage?: Breakage;
+  env?: Record<string, string>;
+}
+
+export interface Rehearsal {
+  exitCode: number | undefined;
+  output: string;
+  reportsDir: string;
+  summary: ConformanceSummary | undefined;
+  /** Every call the stand-ins passed on, in order. */
+  calls: { tool: string; args: string[] }[];
+}
+
+/** Deadlines for a cluster on loopback: answers take milliseconds, a scrape one second. */
+const rehearsalTimeouts = {
+  MESHPROOF_TIMEOUT_PREFLIGHT: '10s',
+  MESHPROOF_TIMEOUT_POLL: '100ms',
+  MESHPROOF_TIMEOUT_ADDON_READY: '20s',
+  MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s',
+  MESHPROOF_TIMEOUT_METRIC_POLL: '200ms',
+  MESHPROOF_TIMEOUT_CONFIG_LIVE: '10s',
+  MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '50ms',
+  MESHPROOF_TIMEOUT_REQUEST: '15s',
+};
+
+/** Which Deployments each chart brings: those the plan's Helm steps wait for (the charts' names, with our values). */
+function chartDeployments(): Record<string, string[]> {
+  const plan = buildStackPlan(loadConfig({ MESHPROOF_TARGET: 'existing', MESHPROOF_CONTEXT: 'rehearsal' }));
+  return Object.fromEntries(plan.flatMap(({ step }) => (step.kind === 'helm-release' ? [[step.release, step.deployments]] : [])));
+}
+
+export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
+  const { dir } = options;
+  const exporter = await startIstioExporter();
+  const sim = await startSimMesh({ exporter, seed: 11 });
+  if (options.breakage) sim.break(options.breakage);
+  const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+  // The add-ons other than Prometheus answer their readiness probes; the suites that read them are not rehearsed.
+  const addons = await startStaticHttpServer({
+    '/api/health': { body: JSON.stringify({ database: 'ok', version: '12.0.0' }) },
+    '/jaeger/api/services': { body: JSON.stringify({ data: ['productpage.bookinfo'] }) },
+    '/kiali/api/status': { body: JSON.stringify({ status: { state: 'running', 'Kiali version': 'v2.27.0' } }) },
+  });
+  const dashboards = await startStaticHttpServer();
+  try {
+    const specs = loadClusterToolSpecs();
+    const cluster = new RehearsalCluster({
+      sim,
+      toolVersions: { kind: specs.kind.version, helm: specs.helm.version, kubectl: specs.kubectl.version },
+      forwards: {
+        'istio-system/svc/istio-ingressgateway': sim.ingressUrl,
+        'istio-system/svc/prometheus': prometheus.url,
+        'istio-system/svc/grafana': addons.url,
+        'istio-system/svc/tracing': addons.url,
+        'istio-system/svc/kiali': addons.url,
+      },
+      chartDeployments: chartDeployments(),
+    });
+    const served = await serveRehearsalCluster(cluster);
+    try {
+      const bin = path.join(dir, 'bin');
+      mkdirSync(bin, { recursive: true });
+      await bundleClusterTools(bin);
+      const kubeconfig = path.join(dir, 'kubeconfig');
+      // A context the preflight can select; its server is never dialled (every question goes through kubectl).
+      writeFileSync(
+        kubeconfig,
+        [
+          'apiVersion: v1',
+          'kind: Config',
+          'clusters: [{ name: rehearsal, cluster: { server: "https://127.0.0.1:6443" } }]',
+          'users: [{ name: rehearsal, user: { token: rehearsal } }]',
+          'contexts: [{ name: rehearsal, context: { cluster: rehearsal, user: rehearsal } }]',
+          'current-context: rehearsal',
+          '',
+        ].join('\n'),
+      );
+      const reportsDir = path.join(dir, 'reports');
+      const home = path.join(dir, 'home');
+      mkdirSync(home, { recursive: true });
+      const run = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--project', 'conformance'], {
+        cwd: fromRoot(),
+        extendEnv: false,
+        reject: false,
+        all: true,
+        // REHEARSAL_VERBOSE=1 shows the run as it goes, for a person debugging a rehearsal.
+        ...(process.env.REHEARSAL_VERBOSE === '1' && { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] }),
+        env: {
+          PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
+          HOME: home,
+          REHEARSAL_CLUSTER: served.url,
+          MESHPROOF_TARGET: 'existing',
+          MESHPROOF_CONTEXT: 'rehearsal',
+          MESHPROOF_KUBECONFIG: kubeconfig,
+          MESHPROOF_REPORTS_DIR: reportsDir,
+          MESHPROOF_TOOLS_DIR: path.join(dir, 'tools'),
+          MESHPROOF_FIXTURES_DIR: fixturesWithLoopbackDashboards(dir, dashboards),
+          MESHPROOF_ONLY: options.only.join(','),
+          FORCE_COLOR: '0',
+          NO_COLOR: '1',
+          ...rehearsalTimeouts,
+          ...options.env,
+        },
+      });
+      let summary: ConformanceSummary | undefined;
+      try {
+        summary = JSON.parse(readFileSync(path.join(reportsDir, 'conformance-summary.json'), 'utf8')) as ConformanceSummary;
+      } catch {
+        summary = undefined;
+      }
+      return { exitCode: run.exitCode, output: run.all ?? '', reportsDir, summary, calls: served.calls };
+    } finally {
+      await served.close();
+    }
+  } finally {
+    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), addons.close(), dashboards.close()]);
+  }
+}
