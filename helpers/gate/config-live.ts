@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '../apply/manifests.ts';
-import { pollUntil, type ProbeResult } from './poll.ts';
+import { pollUntil, type ProbeResult } from '../wait/poll.ts';
 
 /**
  * Proving that the configuration just applied is the one serving, before any sample is taken.

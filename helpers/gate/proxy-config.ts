@@ -4,7 +4,7 @@ import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
 import { parseToolJson } from '../provision/runner.ts';
 import { liveProbeRouteName } from './config-live.ts';
-import { pollUntil } from './poll.ts';
+import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
 /**

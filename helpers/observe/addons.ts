@@ -20,8 +20,7 @@
 import { z } from 'zod';
 import { excerpt, httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
-import { describeIssue } from '../errors.ts';
-import { errorText } from '../gate/poll.ts';
+import { describeIssue, errorText } from '../errors.ts';
 import type { RequestRecord } from './records.ts';
 
 // ---------------------------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@
  *   - samples/bookinfo/src/reviews/reviews-application/src/main/java/application/rest/LibertyRestEndpoint.java
  *                                                                    the reviews JSON (podname, rating)
  */
-import { MeshproofError } from '../errors.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
 import { httpRequest } from '../net/http.ts';
 import type { RequestRecord } from './records.ts';
 import { sendTraffic, type TrafficOptions } from './traffic.ts';

@@ -1,6 +1,6 @@
 import type { Timeouts } from '../config/timeouts.ts';
 import { excerpt, httpRequest } from '../net/http.ts';
-import { pollUntil } from '../gate/poll.ts';
+import { pollUntil } from '../wait/poll.ts';
 import { reviewsVersionFromJson } from '../observe/bookinfo.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
 import { runOrFailJson, type ClusterRunner } from './runner.ts';

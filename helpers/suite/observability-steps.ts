@@ -1,5 +1,5 @@
 import type { FeatureName } from '../config/features.ts';
-import { pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { pollUntil, PollTimeoutError } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import {
   addonApi,

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateObject, type KubeObject } from '../../helpers/apply/manifests.ts';
 import { awaitConfigLive, liveProbeStatus, probeAnswer, probeUserAgent, withLiveProbe } from '../../helpers/gate/config-live.ts';
 import { httpRequest } from '../../helpers/net/http.ts';
-import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { PollTimeoutError } from '../../helpers/wait/poll.ts';
 
 const canary: KubeObject = {
   apiVersion: 'networking.istio.io/v1',

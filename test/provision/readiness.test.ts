@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
-import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { PollTimeoutError } from '../../helpers/wait/poll.ts';
 import { awaitStackReady } from '../../helpers/provision/provision.ts';
 import { awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
 import { PhaseTracker } from '../../helpers/report/progress.ts';

@@ -18,7 +18,7 @@ import { recordingFormat, type Expectation, type Recording } from '../../helpers
 import { startBookinfoDouble, type BookinfoDouble, type BookinfoDoubleOptions } from './bookinfo-double.ts';
 import { startIstioExporter } from './istio-exporter.ts';
 import { startPrometheus } from './prometheus-harness.ts';
-import { pollUntil } from '../../helpers/gate/poll.ts';
+import { pollUntil } from '../../helpers/wait/poll.ts';
 
 const alpha = 1e-4;
 
