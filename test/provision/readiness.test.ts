@@ -3,7 +3,7 @@ import { loadConfig } from '../../helpers/config/config.ts';
 import { PollTimeoutError } from '../../helpers/wait/poll.ts';
 import { awaitStackReady } from '../../helpers/provision/provision.ts';
 import { awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
-import { PhaseTracker } from '../../helpers/report/progress.ts';
+import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
