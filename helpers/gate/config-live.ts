@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { KubeObject } from '../apply/manifests.ts';
+import type { KubeObject } from '../config/manifests.ts';
 import { pollUntil, type ProbeResult } from '../wait/poll.ts';
 
 /**

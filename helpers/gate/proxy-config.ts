@@ -1,5 +1,5 @@
-import type { KubeObject } from '../apply/manifests.ts';
-import { istioDurationMs } from '../apply/manifests.ts';
+import type { KubeObject } from '../config/manifests.ts';
+import { istioDurationMs } from '../config/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
 import { parseToolJson } from '../provision/runner.ts';

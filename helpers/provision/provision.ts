@@ -9,7 +9,7 @@ import type { PhaseTracker } from './progress.ts';
 import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
 import { kubernetesServerVersion, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
 import { fetchPinned } from './download.ts';
-import type { KubeObject } from '../apply/manifests.ts';
+import type { KubeObject } from '../config/manifests.ts';
 import {
   buildStackPlan,
   trafficGenerator,

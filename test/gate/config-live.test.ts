@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateObject, type KubeObject } from '../../helpers/apply/manifests.ts';
+import { validateObject, type KubeObject } from '../../helpers/config/manifests.ts';
 import { awaitConfigLive, liveProbeStatus, probeAnswer, probeUserAgent, withLiveProbe } from '../../helpers/gate/config-live.ts';
 import { httpRequest } from '../../helpers/net/http.ts';
 import { PollTimeoutError } from '../../helpers/wait/poll.ts';
