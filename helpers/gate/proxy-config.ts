@@ -3,7 +3,7 @@ import { istioDurationMs } from '../config/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
 import { parseToolJson } from '../provision/runner.ts';
-import { liveProbeRouteName } from './config-live.ts';
+import { liveProbeRouteName } from '../apply/live-probe.ts';
 import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
