@@ -91,7 +91,7 @@ export function simulateSequential(expectation: SplitExpectation, mesh: Simulate
 
 /**
  * The same procedure through judgeSplit on request records, sent in the batches the judge asks for
- * (helpers/observe/sampling.ts does this with real requests): slower, used to show the two agree.
+ * (helpers/suite/sampling.ts does this with real requests): slower, used to show the two agree.
  */
 export function simulateThroughJudge(expectation: SplitExpectation, mesh: SimulatedMesh, runs: number, seed: number): SimulationResult {
   const plan = planSplitSampling(expectation);

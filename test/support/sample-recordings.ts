@@ -11,7 +11,7 @@ import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../helpers/observe/bookinfo.ts';
 import { PrometheusClient, type MetricSelector, type Snapshot } from '../../helpers/observe/prometheus.ts';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
-import { sampleSplit } from '../../helpers/observe/sampling.ts';
+import { sampleSplit } from '../../helpers/suite/sampling.ts';
 import { planRateSampling } from '../../helpers/judge/rates.ts';
 import { judgeExpectation } from '../../helpers/judge/rejudge.ts';
 import { recordingFormat, type Expectation, type Recording } from '../../helpers/record/recording.ts';
