@@ -24,7 +24,7 @@ import {
   type ServiceCall,
   type ServiceExpectation,
 } from '../observe/addons.ts';
-import { reviewsVersionFromHtml } from '../observe/bookinfo.ts';
+import { reviewsVersionFromHtml } from '../config/bookinfo.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import { sendTraffic } from '../observe/traffic.ts';
 import type { Expectation } from '../judge/expectation.ts';
