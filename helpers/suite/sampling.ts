@@ -1,5 +1,5 @@
-import type { SplitExpectation, SplitJudgement } from '../judge/split.ts';
-import { judgeSplit, planSplitSampling } from '../judge/split.ts';
+import { planSplitSampling, type SplitExpectation } from '../judge/split-design.ts';
+import { judgeSplit, type SplitJudgement } from '../judge/split.ts';
 import type { RequestRecord } from '../observe/records.ts';
 
 /** Sends `count` more requests and returns their records (the driver, or the in-mesh client). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
-import { planSplitSampling, type SplitExpectation } from '../../helpers/judge/split.ts';
+import { planSplitSampling, type SplitExpectation } from '../../helpers/judge/split-design.ts';
 import { reviewsApiBatch } from '../../helpers/observe/bookinfo.ts';
 import { sampleSplit } from '../../helpers/suite/sampling.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
