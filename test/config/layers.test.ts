@@ -45,9 +45,10 @@ function typescriptFiles(dir: string): string[] {
 
 /** Every relative module a source names: static imports and re-exports (types too), and dynamic import(). */
 function relativeImports(source: string): string[] {
-  const fromClauses = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?'(\.[^']+)'/g;
-  const dynamic = /\bimport\(\s*'(\.[^']+)'\s*\)/g;
-  return [...source.matchAll(fromClauses), ...source.matchAll(dynamic)].map((match) => match[1]!);
+  // Either quote: the house writes single quotes, but an import in double quotes must not slip past.
+  const fromClauses = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?(['"])(\.[^'"]+)\1/g;
+  const dynamic = /\bimport\(\s*(['"])(\.[^'"]+)\1\s*\)/g;
+  return [...source.matchAll(fromClauses), ...source.matchAll(dynamic)].map((match) => match[2]!);
 }
 
 /** Each import of `files` that runs back up the layers, as a sentence that says how. */
@@ -97,6 +98,7 @@ describe('the layers of helpers/', () => {
       "export { verdictChart } from '../report/charts.ts';",
       "import {\n  featureTest,\n} from '../suite/feature-test.ts';",
       "const main = () => import('../cli/main.ts');",
+      'import { renderSvg } from "../report/charts.ts";',
     ];
     const found = sources.flatMap((source) => backArrows([{ file: observe, source }]));
     expect(found).toEqual([
@@ -105,6 +107,7 @@ describe('the layers of helpers/', () => {
       'helpers/observe/example.ts imports helpers/report/charts.ts: observe comes before report',
       'helpers/observe/example.ts imports helpers/suite/feature-test.ts: observe comes before suite',
       'helpers/observe/example.ts imports helpers/cli/main.ts: observe comes before cli',
+      'helpers/observe/example.ts imports helpers/report/charts.ts: observe comes before report',
     ]);
     expect(backArrows([{ file: observe, source: "import { httpRequest } from '../net/http.ts';\nimport { x } from './records.ts';" }])).toEqual([]);
   });
