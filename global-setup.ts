@@ -7,7 +7,7 @@ import { runPreflight } from './helpers/provision/preflight.ts';
 import { provisionStack, resumeTrafficGenerator } from './helpers/provision/provision.ts';
 import type { ToolRunner } from './helpers/provision/runner.ts';
 import type { MeshproofRun } from './helpers/suite/run.ts';
-import { PhaseTracker, stderrLog } from './helpers/report/progress.ts';
+import { PhaseTracker, stderrLog } from './helpers/provision/progress.ts';
 import { finishRun } from './helpers/report/finish.ts';
 import { conformanceHeadline, newRunId, summaryFile } from './helpers/report/summary.ts';
 

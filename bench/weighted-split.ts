@@ -20,7 +20,8 @@ import mt19937 from '@stdlib/random-base-mt19937';
 import type { RequestRecord } from '../helpers/observe/records.ts';
 import { binomialPmf, clopperPearsonUpper } from '../helpers/judge/statistics.ts';
 import { designShareTest } from '../helpers/judge/sequential.ts';
-import { classExpectedRequests, judgeSplit, planSplitSampling, SplitProgress, type SplitExpectation } from '../helpers/judge/split.ts';
+import { classExpectedRequests, planSplitSampling, type SplitExpectation } from '../helpers/judge/split-design.ts';
+import { judgeSplit, SplitProgress } from '../helpers/judge/split.ts';
 
 /** A uniform [0, 1) generator from a seeded 32-bit Mersenne Twister (stdlib), so every figure reproduces. */
 export function seededUniform(seed: number): () => number {
@@ -91,7 +92,7 @@ export function simulateSequential(expectation: SplitExpectation, mesh: Simulate
 
 /**
  * The same procedure through judgeSplit on request records, sent in the batches the judge asks for
- * (helpers/observe/sampling.ts does this with real requests): slower, used to show the two agree.
+ * (helpers/suite/sampling.ts does this with real requests): slower, used to show the two agree.
  */
 export function simulateThroughJudge(expectation: SplitExpectation, mesh: SimulatedMesh, runs: number, seed: number): SimulationResult {
   const plan = planSplitSampling(expectation);

@@ -30,6 +30,21 @@ export function describeIssue(issue: { path: readonly PropertyKey[]; message: st
   return `${issue.path.map(String).join('.') || whole}: ${issue.message}`;
 }
 
+/**
+ * What an error says, in one line: its message, and its cause's where the cause adds something (undici's
+ * "fetch failed" keeps the reason, ECONNREFUSED or a reset, in `cause`). Every stage words what it saw with it,
+ * waiting or not, so it lives here with the other wording of errors.
+ */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error && cause.message && !error.message.includes(cause.message)
+      ? `${error.message} (${cause.message})`
+      : error.message;
+  }
+  return String(error);
+}
+
 export function formatUserError(error: MeshproofError): string {
   const lines = [`meshproof: ${error.message}`];
   if (error.fix) lines.push('', ...error.fix.split('\n').map((line) => `  ${line}`));

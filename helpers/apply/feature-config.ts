@@ -1,14 +1,14 @@
 import { stringify } from 'yaml';
 import type { MeshproofConfig } from '../config/config.ts';
 import { featureFixtures, featureNames, type FeatureName } from '../config/features.ts';
-import { newApplyId, withLiveProbe } from '../gate/config-live.ts';
+import { newApplyId, withLiveProbe } from './live-probe.ts';
 import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
-import { describeObject, loadFixture, validateObject, type FixtureObject, type KubeObject } from './manifests.ts';
+import { describeObject, loadFixture, validateObject, type FixtureObject, type KubeObject } from '../config/manifests.ts';
 
 /**
  * Applying one feature's Istio configuration, and restoring the baseline after it. The fixture is the file a
- * person applies in the lab; meshproof adds only the live-probe route (helpers/gate/config-live.ts) to each
+ * person applies in the lab; meshproof adds only the live-probe route (helpers/apply/live-probe.ts) to each
  * VirtualService, under this apply's id.
  */
 

@@ -1,10 +1,10 @@
-import type { KubeObject } from '../apply/manifests.ts';
-import { istioDurationMs } from '../apply/manifests.ts';
+import type { KubeObject } from '../config/manifests.ts';
+import { istioDurationMs } from '../config/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
 import { parseToolJson } from '../provision/runner.ts';
-import { liveProbeRouteName } from './config-live.ts';
-import { pollUntil } from './poll.ts';
+import { liveProbeRouteName } from '../apply/live-probe.ts';
+import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
 /**

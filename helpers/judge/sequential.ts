@@ -42,7 +42,7 @@ export interface ShareTestSpec {
   beta: number;
   /** The test always ends by this many requests. */
   maxRequests: number;
-  /** No pass before this many requests (the judge's certainty window: see split.ts). */
+  /** No pass before this many requests (the judge's certainty window: see split-design.ts). */
   fewestToPass: number;
 }
 

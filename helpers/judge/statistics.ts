@@ -5,7 +5,7 @@
  *
  * What lives here: the exact binomial test and Clopper–Pearson interval for one share. The sequential test the
  * weighted-split judge runs after every request is in `sequential.ts` (its Bonferroni split of α is stated in
- * `split.ts`); the fixed-sample size it is compared with uses `binomialCdf` and `binomialUpperTail` from here.
+ * `split-design.ts`); the fixed-sample size it is compared with uses `binomialCdf` and `binomialUpperTail` from here.
  */
 import { createRequire } from 'node:module';
 import binomialPmfImpl from '@stdlib/stats-base-dists-binomial-pmf';

@@ -3,7 +3,7 @@ import { checkSpec, featureCatalog, isFeatureName, type CheckSpec } from '../con
 import type { RequestRecord } from '../observe/records.ts';
 import { metricSlack, type Expectation } from './expectation.ts';
 import { plannedRequests } from './rates.ts';
-import { planSplitSampling } from './split.ts';
+import { planSplitSampling } from './split-design.ts';
 
 /**
  * `meshproof judge --strict`: a recording must be held to the expectation the catalogue gives its check
@@ -19,7 +19,7 @@ export interface StrictSubject {
   requests: readonly RequestRecord[];
 }
 
-/** The catalogue's minimum shift and power for splits (helpers/judge/split.ts defaults). */
+/** The catalogue's minimum shift and power for splits (helpers/judge/split-design.ts defaults). */
 const catalogueShiftPoints = 10;
 const cataloguePower = 0.999;
 

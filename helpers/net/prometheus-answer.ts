@@ -1,7 +1,8 @@
 /**
  * Prometheus' HTTP API answer, read once for every reader of it: the query client (observe/prometheus.ts), the
- * observability checks' readers (observe/addons.ts) and `meshproof monitor test` (provision/monitor.ts). Pure:
- * the body in, what it says out; each caller words the outcome for its own user.
+ * observability checks' readers (observe/addons/), the readiness wait (provision/readiness.ts) and `meshproof
+ * monitor test` (provision/monitor.ts). Pure: the body in, what it says out; each caller words the outcome for its
+ * own user.
  *
  * The format is Prometheus' "Format overview" and "Expression query result formats"
  * (https://prometheus.io/docs/prometheus/latest/querying/api/): an envelope

@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/timeouts.ts';
-import { MeshproofError } from '../errors.ts';
-import { errorText, pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
+import { pollUntil, PollTimeoutError } from '../wait/poll.ts';
 import { httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer, type QueryResult, type RangeSeries } from '../net/prometheus-answer.ts';
 import { promDiff } from './prom-diff.ts';

@@ -6,8 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
-import { MeshproofError } from '../errors.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { keptBody, type RequestRecord } from './records.ts';
 

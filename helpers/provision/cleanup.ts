@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import { loadFixture } from '../apply/manifests.ts';
+import { loadFixture } from '../config/manifests.ts';
 import type { MeshproofConfig } from '../config/config.ts';
-import type { PhaseTracker } from '../report/progress.ts';
+import type { PhaseTracker } from './progress.ts';
 import { runOrFail, type ClusterRunner } from './runner.ts';
 
 export type CleanupScope =

@@ -6,8 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import * as tar from 'tar';
-import { MeshproofError } from '../errors.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { fetchWithRetry, HttpStatusError } from './download.ts';
 

@@ -1,5 +1,5 @@
 import type { MeshproofConfig } from '../config/config.ts';
-import type { Log } from '../report/progress.ts';
+import type { Log } from './progress.ts';
 import { ensureClusterTool, ensureClusterTools } from './cluster-tools.ts';
 import { ToolRunner, type ClusterAccess } from './runner.ts';
 

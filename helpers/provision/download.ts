@@ -3,8 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pRetry, { AbortError } from 'p-retry';
 import { fetch, type Response } from 'undici';
-import { MeshproofError } from '../errors.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
 /**

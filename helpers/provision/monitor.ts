@@ -1,6 +1,6 @@
 import { excerpt, httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText } from '../errors.ts';
 import type { MeshproofConfig } from '../config/config.ts';
 import { commandLine, parseToolJson, runOrFailJson, type ClusterRunner } from './runner.ts';
 

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { MeshproofConfig } from '../config/config.ts';
 import { listSuites } from '../config/suites.ts';
-import { describeObject } from '../apply/manifests.ts';
+import { describeObject } from '../config/manifests.ts';
 import { applyArgs, helmInstallArgs, kindCreateArgs } from './provision.ts';
 import { workloadNamespaces, type StackPhase } from './stack.ts';
 

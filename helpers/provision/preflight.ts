@@ -4,9 +4,8 @@ import { execa } from 'execa';
 import which from 'which';
 import type { MeshproofConfig } from '../config/config.ts';
 import { istioSupportsKubernetes } from '../config/versions.ts';
-import { MeshproofError } from '../errors.ts';
+import { errorText, MeshproofError } from '../errors.ts';
 import { commandLine, kubernetesServerVersion, parseToolJson, type ClusterRunner } from './runner.ts';
-import { errorText } from '../gate/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
 export type ContainerEngine = 'docker' | 'podman';

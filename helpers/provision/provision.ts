@@ -4,12 +4,12 @@ import { stringify } from 'yaml';
 import type { MeshproofConfig } from '../config/config.ts';
 import { resolveDataPath } from '../config/data-file.ts';
 import { MeshproofError } from '../errors.ts';
-import { pollUntil } from '../gate/poll.ts';
-import type { PhaseTracker } from '../report/progress.ts';
+import { pollUntil } from '../wait/poll.ts';
+import type { PhaseTracker } from './progress.ts';
 import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
 import { kubernetesServerVersion, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
 import { fetchPinned } from './download.ts';
-import type { KubeObject } from '../apply/manifests.ts';
+import type { KubeObject } from '../config/manifests.ts';
 import {
   buildStackPlan,
   trafficGenerator,

@@ -1,8 +1,8 @@
+import { reviewsVersionFromJson } from '../config/bookinfo.ts';
 import type { Timeouts } from '../config/timeouts.ts';
 import { excerpt, httpRequest } from '../net/http.ts';
-import { pollUntil } from '../gate/poll.ts';
-import { reviewsVersionFromJson } from '../observe/bookinfo.ts';
-import { PrometheusClient } from '../observe/prometheus.ts';
+import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
+import { pollUntil, type ProbeResult } from '../wait/poll.ts';
 import { runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
@@ -90,13 +90,8 @@ export interface AddonUrls {
 /** Each addon's API answers, and Prometheus has scraped Istio's request metric. */
 export async function awaitAddonsReady(urls: AddonUrls, timeouts: Timeouts): Promise<void> {
   const options = (what: string) => ({ what, timeoutMs: timeouts.addonReady, intervalMs: timeouts.poll });
-  const prometheus = new PrometheusClient({ url: urls.prometheus, requestTimeoutMs: timeouts.request });
   await Promise.all([
-    pollUntil(options('Prometheus to have scraped istio_requests_total'), async () => {
-      const result = await prometheus.instantQuery('sum(istio_requests_total)');
-      const value = result.resultType === 'vector' ? result.result[0]?.value.value : undefined;
-      return value !== undefined && value > 0 ? { done: true, value } : { done: false, seen: 'no istio_requests_total series yet' };
-    }),
+    pollUntil(options('Prometheus to have scraped istio_requests_total'), () => istioRequestsScraped(urls.prometheus, timeouts)),
     pollUntil(options('the Grafana API (/api/health)'), async () => {
       const { status, body } = await httpRequest(`${urls.grafana}/api/health`, { timeoutMs: timeouts.request });
       return status === 200 && body.includes('"database"') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
@@ -110,4 +105,18 @@ export async function awaitAddonsReady(urls: AddonUrls, timeouts: Timeouts): Pro
       return status === 200 && body.includes('running') ? { done: true, value: body } : { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
     }),
   ]);
+}
+
+/**
+ * One instant query, `sum(istio_requests_total)`, read by the shared reader of Prometheus' answers. Readiness asks
+ * this one question before anything is observed, so it uses the HTTP request and the reader below the pipeline
+ * rather than observe's evidence client (snapshots, deltas, PromDiff), which it has no use for.
+ */
+async function istioRequestsScraped(prometheusUrl: string, timeouts: Pick<Timeouts, 'request'>): Promise<ProbeResult<number>> {
+  const query = new URLSearchParams({ query: 'sum(istio_requests_total)' });
+  const { status, body } = await httpRequest(`${prometheusUrl.replace(/\/+$/, '')}/api/v1/query?${query}`, { timeoutMs: timeouts.request });
+  const answer = readPrometheusAnswer(body);
+  if (answer.kind !== 'result') return { done: false, seen: `HTTP ${status}: ${excerpt(body)}` };
+  const value = answer.result.resultType === 'vector' ? answer.result.result[0]?.value.value : undefined;
+  return value !== undefined && value > 0 ? { done: true, value } : { done: false, seen: 'no istio_requests_total series yet' };
 }

@@ -1,7 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { ClusterToolName } from './cluster-tools.ts';
-import { MeshproofError } from '../errors.ts';
-import { errorText, pollUntil } from '../gate/poll.ts';
+import { errorText, MeshproofError } from '../errors.ts';
+import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 
 export interface CommandResult {

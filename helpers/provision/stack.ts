@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { loadFixture, renderForRelease, validateObject, type FixtureObject } from '../apply/manifests.ts';
+import { loadFixture, renderForRelease, validateObject, type FixtureObject } from '../config/manifests.ts';
 import type { MeshproofConfig } from '../config/config.ts';
 import { loadYamlData, resolveDataPath } from '../config/data-file.ts';
 import { ConfigError } from '../errors.ts';

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { SupportedVersions } from '../config/versions.ts';
-import { errorText } from '../gate/poll.ts';
+import { errorText } from '../errors.ts';
 import { httpRequest } from '../net/http.ts';
 import type { ClusterToolSpecs } from './cluster-tools.ts';
 

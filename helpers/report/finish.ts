@@ -6,7 +6,7 @@ import { meshproofVersion } from '../config/version.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { writeAllureEnvironment } from './allure-report.ts';
 import { labelValue, readRunResults, runLabel, setStatusMessage, Status, stepOf, unknownStatus, writeResult } from './allure-results.ts';
-import type { PhaseRecord } from './progress.ts';
+import type { PhaseRecord } from '../provision/progress.ts';
 import { conformanceHeadline, summaryFile, writeSummary, type ConformanceSummary, type FeatureStatus, type SetupFailure, type TestOutcome } from './summary.ts';
 import { escapeHtml } from './html.ts';
 

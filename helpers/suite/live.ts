@@ -1,5 +1,6 @@
 import type { AppliedConfig } from '../apply/feature-config.ts';
-import { awaitConfigLive, probeAnswer, probeUserAgent } from '../gate/config-live.ts';
+import { awaitConfigLive, probeAnswer } from '../gate/config-live.ts';
+import { probeUserAgent } from '../apply/live-probe.ts';
 import { awaitProxiesHave, proxyExpectations, type ProxiesProven } from '../gate/proxy-config.ts';
 import { describeOutcome, refusedAfterConnect, transportOutcome } from '../judge/outcomes.ts';
 import { sendFromPod } from '../observe/mesh-client.ts';

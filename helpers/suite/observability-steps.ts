@@ -1,30 +1,12 @@
 import type { FeatureName } from '../config/features.ts';
-import { pollUntil, PollTimeoutError } from '../gate/poll.ts';
+import { pollUntil, PollTimeoutError } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
-import {
-  addonApi,
-  answerRecord,
-  callName,
-  errorRatios,
-  fetchAnswer,
-  readDashboardPanels,
-  readDashboardsInFolder,
-  readEndToEndTrace,
-  readErrorRatioPerService,
-  readFinitePerService,
-  readGraphEdges,
-  readJaegerServices,
-  readKialiStatus,
-  readPositivePerService,
-  readSeriesPresence,
-  specName,
-  type ApiAnswer,
-  type EdgeSpec,
-  type Reading,
-  type ServiceCall,
-  type ServiceExpectation,
-} from '../observe/addons.ts';
-import { reviewsVersionFromHtml } from '../observe/bookinfo.ts';
+import { answerRecord, fetchAnswer, type ApiAnswer, type Reading } from '../observe/addons/answer.ts';
+import { grafanaApi, readDashboardPanels, readDashboardsInFolder } from '../observe/addons/grafana.ts';
+import { callName, jaegerApi, readEndToEndTrace, readJaegerServices, type ServiceCall } from '../observe/addons/jaeger.ts';
+import { kialiApi, readGraphEdges, readKialiStatus, specName, type EdgeSpec } from '../observe/addons/kiali.ts';
+import { errorRatios, prometheusApi, readErrorRatioPerService, readFinitePerService, readPositivePerService, readSeriesPresence, type ServiceExpectation } from '../observe/addons/prometheus.ts';
+import { reviewsVersionFromHtml } from '../config/bookinfo.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import { sendTraffic } from '../observe/traffic.ts';
 import type { Expectation } from '../judge/expectation.ts';
@@ -40,7 +22,7 @@ function recordingOf(env: StepEnv, feature: FeatureName, title: string, expectat
 
 /**
  * The observability suites' steps. An add-on's verdict is structural, not statistical: did its API answer
- * what the lab says it shows? Each check is one API answer, read by a pure reader (helpers/observe/addons.ts)
+ * what the lab says it shows? Each check is one API answer, read by a pure reader (helpers/observe/addons/)
  * into a classification, and recorded as a request judged by `all-match` against the one classification a
  * passing answer gets, so `meshproof judge` re-judges it offline like any other recording. Checks that need
  * fresh data send Bookinfo traffic through the gateway first, then ask in a bounded poll until the data is
@@ -184,7 +166,7 @@ export async function observeLabQueries(env: StepEnv, feature: FeatureName, expe
   const { timeouts } = env.config;
   const traffic = await sendProductpages(env, productpageBatch);
   const wait = { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll };
-  const ask = (promql: string) => (signal?: AbortSignal) => fetchAnswer(addonApi.prometheusQuery(env.addons.prometheus, promql), timeouts.request, signal);
+  const ask = (promql: string) => (signal?: AbortSignal) => fetchAnswer(prometheusApi.query(env.addons.prometheus, promql), timeouts.request, signal);
   const services = expected.services.join(', ');
   const { requestRate, p99Latency, errorRate, tcpBytesSent } = labQueries;
 
@@ -237,14 +219,14 @@ export async function observeGrafanaDashboards(env: StepEnv, feature: FeatureNam
   const search = await awaitReading(
     `Grafana to list ${titles} in folder ${expected.folder}`,
     wait,
-    (signal) => fetchAnswer(addonApi.grafanaSearch(env.addons.grafana, 'Istio'), timeouts.request, signal),
+    (signal) => fetchAnswer(grafanaApi.search(env.addons.grafana, 'Istio'), timeouts.request, signal),
     (a) => readDashboardsInFolder(a, expected),
   );
   const recordings = [checkRecording(env, feature, `the Istio dashboards are in folder ${expected.folder}`, `${titles} are dashboards in folder ${expected.folder} ${within(wait.timeoutMs)}`, search)];
   for (const title of expected.titles) {
     const uid = search.reading.uids[title];
     // A dashboard the search did not find has no uid to fetch: its verdict is made from the search answer.
-    const answer = uid === undefined ? search.answer : await fetchAnswer(addonApi.grafanaDashboard(env.addons.grafana, uid), timeouts.request);
+    const answer = uid === undefined ? search.answer : await fetchAnswer(grafanaApi.dashboard(env.addons.grafana, uid), timeouts.request);
     const reading = uid === undefined ? { pass: false, classification: `not found in folder ${expected.folder} by /api/search`, expected: 'has panels' } : readDashboardPanels(answer, title);
     recordings.push(checkRecording(env, feature, `${title} has panels`, `the ${title} has panels`, { answer, reading }));
   }
@@ -272,7 +254,7 @@ export async function observeJaegerTraces(env: StepEnv, feature: FeatureName, ex
   const services = await awaitReading(
     `Jaeger to list ${expected.service}`,
     wait,
-    (signal) => fetchAnswer(addonApi.jaegerServices(env.addons.jaeger), timeouts.request, signal),
+    (signal) => fetchAnswer(jaegerApi.services(env.addons.jaeger), timeouts.request, signal),
     (a) => readJaegerServices(a, expected.service),
   );
   const calls = expected.calls.map(callName).join(' and ');
@@ -280,7 +262,7 @@ export async function observeJaegerTraces(env: StepEnv, feature: FeatureName, ex
     `a ${expected.path} trace in Jaeger crossing ${calls}`,
     wait,
     (signal) =>
-      fetchAnswer(addonApi.jaegerTraces(env.addons.jaeger, { service: expected.service, limit: jaegerTraceLimit, startMs: since, endMs: Date.now() }), timeouts.request, signal),
+      fetchAnswer(jaegerApi.traces(env.addons.jaeger, { service: expected.service, limit: jaegerTraceLimit, startMs: since, endMs: Date.now() }), timeouts.request, signal),
     (a) => readEndToEndTrace(a, expected),
   );
   return {
@@ -308,7 +290,7 @@ export async function observeKialiStatus(env: StepEnv, feature: FeatureName): Pr
   const status = await awaitReading(
     'Kiali to report itself running',
     wait,
-    (signal) => fetchAnswer(addonApi.kialiStatus(env.addons.kiali), timeouts.request, signal),
+    (signal) => fetchAnswer(kialiApi.status(env.addons.kiali), timeouts.request, signal),
     readKialiStatus,
   );
   return { recordings: [checkRecording(env, feature, 'Kiali is running', `/kiali/api/status says "Kiali state": "running" ${within(wait.timeoutMs)}`, status)] };
@@ -325,7 +307,7 @@ export async function observeKialiGraph(env: StepEnv, feature: FeatureName, expe
   const traffic = await sendProductpages(env, productpageBatch);
   let lastBatchAt = Date.now();
   const wait = { timeoutMs: timeouts.metricPropagation, intervalMs: timeouts.metricPoll };
-  const url = addonApi.kialiGraph(env.addons.kiali, { namespace: expected.namespace, graphType: 'versionedApp', durationSeconds: kialiGraphWindowSeconds });
+  const url = kialiApi.graph(env.addons.kiali, { namespace: expected.namespace, graphType: 'versionedApp', durationSeconds: kialiGraphWindowSeconds });
   const edges = expected.edges.map(specName).join(', ');
   const live = await awaitReading(
     `Kiali's ${expected.namespace} graph to show live traffic on ${edges}`,

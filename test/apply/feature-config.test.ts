@@ -2,7 +2,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { applyFeatureConfig, prepareFeatureConfig, restoreBaseline } from '../../helpers/apply/feature-config.ts';
 import { loadConfig } from '../../helpers/config/config.ts';
-import { probeUserAgent } from '../../helpers/gate/config-live.ts';
+import { probeUserAgent } from '../../helpers/apply/live-probe.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
 import { writeFileSync } from 'node:fs';

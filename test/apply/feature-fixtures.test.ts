@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeObject, loadFixture, validateObject } from '../../helpers/apply/manifests.ts';
+import { describeObject, loadFixture, validateObject } from '../../helpers/config/manifests.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 
 const files = readdirSync(fromRoot('fixtures', 'features')).filter((f) => f.endsWith('.yaml')).sort();

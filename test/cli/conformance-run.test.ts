@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { featureNames } from '../../helpers/config/features.ts';
-import type { PhaseRecord } from '../../helpers/report/progress.ts';
+import type { PhaseRecord } from '../../helpers/provision/progress.ts';
 import type { ConformanceSummary } from '../../helpers/report/summary.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 

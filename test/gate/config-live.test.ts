@@ -1,41 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateObject, type KubeObject } from '../../helpers/apply/manifests.ts';
-import { awaitConfigLive, liveProbeStatus, probeAnswer, probeUserAgent, withLiveProbe } from '../../helpers/gate/config-live.ts';
+import { awaitConfigLive, probeAnswer } from '../../helpers/gate/config-live.ts';
+import { liveProbeStatus, probeUserAgent } from '../../helpers/apply/live-probe.ts';
 import { httpRequest } from '../../helpers/net/http.ts';
-import { PollTimeoutError } from '../../helpers/gate/poll.ts';
-
-const canary: KubeObject = {
-  apiVersion: 'networking.istio.io/v1',
-  kind: 'VirtualService',
-  metadata: { name: 'reviews', namespace: 'bookinfo' },
-  spec: {
-    hosts: ['reviews'],
-    http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight: 80 }, { destination: { host: 'reviews', subset: 'v2' }, weight: 20 }] }],
-  },
-};
-
-describe('withLiveProbe', () => {
-  it('puts one probe route first, matching only this apply, and keeps the rest as written', () => {
-    const probed = withLiveProbe(canary, 'a1b2c3d4') as KubeObject & { spec: { http: Record<string, unknown>[] } };
-    expect(probed.spec.http).toHaveLength(2);
-    expect(probed.spec.http[0]).toEqual({
-      name: 'meshproof-live-probe-a1b2c3d4',
-      match: [{ headers: { 'user-agent': { exact: 'meshproof-probe/a1b2c3d4/reviews' } } }],
-      fault: { abort: { httpStatus: 418, percentage: { value: 100 } } },
-      route: [{ destination: { host: 'reviews' } }],
-    });
-    expect(probed.spec.http[1]).toEqual((canary.spec as { http: unknown[] }).http[0]);
-    expect((canary.spec as { http: unknown[] }).http).toHaveLength(1);
-    expect(() => validateObject({ file: 'test', object: probed })).not.toThrow();
-  });
-
-  it('leaves other kinds alone', () => {
-    const rule: KubeObject = { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule', metadata: { name: 'reviews' }, spec: { host: 'reviews' } };
-    expect(withLiveProbe(rule, 'x')).toBe(rule);
-  });
-});
+import { PollTimeoutError } from '../../helpers/wait/poll.ts';
 
 describe('awaitConfigLive over a real socket', () => {
   let server: http.Server | undefined;

@@ -17,7 +17,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { binomialUpperTail, clopperPearsonLower, clopperPearsonUpper } from '../../helpers/judge/statistics.ts';
-import { classExpectedRequests, classRejectionProbability, type SplitExpectation } from '../../helpers/judge/split.ts';
+import { classExpectedRequests, classRejectionProbability, type SplitExpectation } from '../../helpers/judge/split-design.ts';
 import {
   mean,
   percentile,

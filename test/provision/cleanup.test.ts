@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { cleanup } from '../../helpers/provision/cleanup.ts';
-import { PhaseTracker } from '../../helpers/report/progress.ts';
+import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
 

@@ -2,7 +2,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { describeObject } from '../../helpers/apply/manifests.ts';
+import { describeObject } from '../../helpers/config/manifests.ts';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { buildStackPlan } from '../../helpers/provision/stack.ts';

@@ -6,7 +6,7 @@ import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts
 import { MeshproofError } from '../../helpers/errors.ts';
 import { applyStack, helmInstallArgs } from '../../helpers/provision/provision.ts';
 import { buildStackPlan, type HelmReleaseStep } from '../../helpers/provision/stack.ts';
-import { PhaseTracker } from '../../helpers/report/progress.ts';
+import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
 import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';

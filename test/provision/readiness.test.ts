@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
-import { PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { PollTimeoutError } from '../../helpers/wait/poll.ts';
 import { awaitStackReady } from '../../helpers/provision/provision.ts';
-import { awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
-import { PhaseTracker } from '../../helpers/report/progress.ts';
+import { awaitAddonsReady, awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
+import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { startIstioExporter, type IstioExporter } from '../support/istio-exporter.ts';
@@ -64,6 +64,30 @@ describe('waiting for the stack to serve, over real sockets', () => {
     expect(error).toBeInstanceOf(PollTimeoutError);
     expect((error as Error).message).toMatch(/waiting for every reviews version \(v1, v2, v3\) to answer through the gateway; last seen: answered so far: \{.*"reviews-v1":\d+.*\}/);
     expect((error as Error).message).not.toContain('reviews-v3');
+  });
+});
+
+describe('awaiting Prometheus', () => {
+  const healthyAddons = {
+    '/api/health': { body: '{"database":"ok"}' },
+    '/jaeger/api/services': { body: '{"data":[]}' },
+    '/kiali/api/status': { body: '{"status":{"Kiali state":"running"}}' },
+  };
+
+  it.each([
+    ['a Prometheus without Istio metrics', { body: '{"status":"success","data":{"resultType":"vector","result":[]}}' }, 'no istio_requests_total series yet'],
+    ['something that is not Prometheus', { body: 'no such page', status: 404 }, 'HTTP 404: no such page'],
+  ])('times out on %s, saying what it answered', async (_, answer, seen) => {
+    const server = await startStaticHttpServer({ ...healthyAddons, '/api/v1/query': answer });
+    try {
+      const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_ADDON_READY: '300ms' }, tempDir());
+      const urls = { prometheus: server.url, grafana: server.url, jaeger: server.url, kiali: server.url };
+      const error = await awaitAddonsReady(urls, config.timeouts).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PollTimeoutError);
+      expect((error as Error).message).toContain(`waiting for Prometheus to have scraped istio_requests_total; last seen: ${seen}`);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -90,7 +90,7 @@ function answersInTurn(routes: Record<string, StaticRoute>, path: string, bodies
 const json = (body: unknown): StaticRoute => ({ body: JSON.stringify(body) });
 
 // ---------------------------------------------------------------------------------------------------------
-// Bodies as the add-ons answer (the upstream sources are named at the top of helpers/observe/addons.ts)
+// Bodies as the add-ons answer (the upstream sources are named at the top of each file in helpers/observe/addons/)
 
 const istioFolder = { folderId: 1, folderUid: 'b2c0e1f4-istio', folderTitle: 'istio', folderUrl: '/dashboards/f/b2c0e1f4-istio/istio' };
 const hit = (title: string, uid: string, folder: typeof istioFolder | null = istioFolder) => ({

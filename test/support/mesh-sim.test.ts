@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baselineFiles, prepareFeatureConfig } from '../../helpers/apply/feature-config.ts';
-import { loadFixture } from '../../helpers/apply/manifests.ts';
+import { loadFixture } from '../../helpers/config/manifests.ts';
 import { sendFromPod } from '../../helpers/observe/mesh-client.ts';
 import { bookinfoMeshUrls } from '../../helpers/suite/step-env.ts';
 import { startIstioExporter, type IstioExporter } from './istio-exporter.ts';

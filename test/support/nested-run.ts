@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
-import type { PhaseRecord } from '../../helpers/report/progress.ts';
+import type { PhaseRecord } from '../../helpers/provision/progress.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
 import { bundleStandIn } from './stand-ins/bundle.ts';
 

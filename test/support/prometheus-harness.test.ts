@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { pollUntil } from '../../helpers/gate/poll.ts';
+import { pollUntil } from '../../helpers/wait/poll.ts';
 import { startIstioExporter, type IstioExporter } from './istio-exporter.ts';
 import {
   PrometheusStartError,

@@ -5,8 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { request } from 'undici';
-import { MeshproofError } from '../../helpers/errors.ts';
-import { errorText, pollUntil } from '../../helpers/gate/poll.ts';
+import { errorText, MeshproofError } from '../../helpers/errors.ts';
+import { pollUntil } from '../../helpers/wait/poll.ts';
 
 /**
  * A real Prometheus (Debian's 2.42 binary) for the self-tests, scraping loopback targets.

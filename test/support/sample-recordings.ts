@@ -11,14 +11,14 @@ import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../helpers/observe/bookinfo.ts';
 import { PrometheusClient, type MetricSelector, type Snapshot } from '../../helpers/observe/prometheus.ts';
 import type { RequestRecord } from '../../helpers/observe/records.ts';
-import { sampleSplit } from '../../helpers/observe/sampling.ts';
+import { sampleSplit } from '../../helpers/suite/sampling.ts';
 import { planRateSampling } from '../../helpers/judge/rates.ts';
 import { judgeExpectation } from '../../helpers/judge/rejudge.ts';
 import { recordingFormat, type Expectation, type Recording } from '../../helpers/record/recording.ts';
 import { startBookinfoDouble, type BookinfoDouble, type BookinfoDoubleOptions } from './bookinfo-double.ts';
 import { startIstioExporter } from './istio-exporter.ts';
 import { startPrometheus } from './prometheus-harness.ts';
-import { pollUntil } from '../../helpers/gate/poll.ts';
+import { pollUntil } from '../../helpers/wait/poll.ts';
 
 const alpha = 1e-4;
 

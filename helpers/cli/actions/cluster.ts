@@ -8,7 +8,7 @@ import { runPreflight } from '../../provision/preflight.ts';
 import { HostForwards, ingressUrlOnHost, provisionStack } from '../../provision/provision.ts';
 import type { ClusterRunner } from '../../provision/runner.ts';
 import { buildStackPlan } from '../../provision/stack.ts';
-import { PhaseTracker, stderrLog } from '../../report/progress.ts';
+import { PhaseTracker, stderrLog } from '../../provision/progress.ts';
 
 /** The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset, monitor. */
 

@@ -1,4 +1,5 @@
-import { loginAs, reviewsApiBatch, reviewsVersionFromStart } from '../../observe/bookinfo.ts';
+import { loginAs, reviewsApiBatch } from '../../observe/bookinfo.ts';
+import { reviewsVersionFromStart } from '../../config/bookinfo.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector } from '../../observe/prometheus.ts';
 import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, type Check, type Observed, type StepEnv } from '../step-env.ts';

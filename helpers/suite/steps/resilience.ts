@@ -1,7 +1,7 @@
 import type { AppliedConfig } from '../../apply/feature-config.ts';
-import { istioDurationMs } from '../../apply/manifests.ts';
+import { istioDurationMs } from '../../config/manifests.ts';
 import type { Expectation } from '../../judge/expectation.ts';
-import { pollUntil } from '../../gate/poll.ts';
+import { pollUntil } from '../../wait/poll.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector } from '../../observe/prometheus.ts';
 import type { RequestRecord } from '../../observe/records.ts';

@@ -3,7 +3,7 @@ import type { Expectation } from '../../judge/expectation.ts';
 import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../observe/bookinfo.ts';
 import type { MetricObservation, Snapshot } from '../../observe/prometheus.ts';
 import type { RequestRecord } from '../../observe/records.ts';
-import { sampleSplit } from '../../observe/sampling.ts';
+import { sampleSplit } from '../sampling.ts';
 import type { Recording } from '../../record/recording.ts';
 import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, reviewsByVersion, type Observed, type StepEnv } from '../step-env.ts';
 
@@ -48,7 +48,7 @@ async function countedPerVersion(env: StepEnv, feature: 'traffic-shifting' | 're
 
 /**
  * The canary split as the responses show it and as Prometheus counted it: sampled look by look through the
- * gateway (helpers/observe/sampling.ts), then per version in reviews' destination-side istio_requests_total.
+ * gateway (helpers/suite/sampling.ts), then per version in reviews' destination-side istio_requests_total.
  */
 export async function observeCanarySplit(env: StepEnv): Promise<Observed> {
   const { alpha } = env.config;

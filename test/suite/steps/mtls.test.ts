@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PollTimeoutError } from '../../../helpers/gate/poll.ts';
+import { PollTimeoutError } from '../../../helpers/wait/poll.ts';
 import { verdictsOf } from '../../../helpers/suite/step-env.ts';
 import { proveInEveryProxy, provePlaintextRefused } from '../../../helpers/suite/live.ts';
 import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../../../helpers/suite/steps/mtls.ts';

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { applyFeatureConfig, baselineFiles, prepareFeatureConfig, restoreBaseline, type AppliedConfig } from '../../../helpers/apply/feature-config.ts';
-import { loadFixture } from '../../../helpers/apply/manifests.ts';
+import { loadFixture } from '../../../helpers/config/manifests.ts';
 import { loadConfig } from '../../../helpers/config/config.ts';
 import { resolveDataPath } from '../../../helpers/config/data-file.ts';
 import type { Timeouts } from '../../../helpers/config/timeouts.ts';

@@ -1,4 +1,4 @@
-import { istioDurationMs, type KubeObject } from '../../../helpers/apply/manifests.ts';
+import { istioDurationMs, type KubeObject } from '../../../helpers/config/manifests.ts';
 import { serviceFor, type Service } from './workloads.ts';
 
 /**

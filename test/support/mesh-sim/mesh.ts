@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createNetServer } from 'node:net';
 import { execa } from 'execa';
-import type { KubeObject } from '../../../helpers/apply/manifests.ts';
+import type { KubeObject } from '../../../helpers/config/manifests.ts';
 import type { PodExec } from '../../../helpers/observe/mesh-client.ts';
 import { mulberry32 } from '../bookinfo-double.ts';
 import type { IstioExporter } from '../istio-exporter.ts';

@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../../helpers/apply/manifests.ts';
+import type { KubeObject } from '../../../helpers/config/manifests.ts';
 import type { ClusterToolName } from '../../../helpers/provision/cluster-tools.ts';
 import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../../helpers/provision/runner.ts';
 import type { SimMesh } from './mesh.ts';

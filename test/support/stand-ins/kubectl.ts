@@ -13,7 +13,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import type { KubeObject } from '../../../helpers/apply/manifests.ts';
+import type { KubeObject } from '../../../helpers/config/manifests.ts';
 import { configDump } from '../mesh-sim/config-dump.ts';
 import { IstioConfig } from '../mesh-sim/istio-config.ts';
 

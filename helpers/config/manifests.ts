@@ -7,9 +7,15 @@ import * as apps from 'kubernetes-models/apps/v1';
 import * as batch from 'kubernetes-models/batch/v1';
 import * as core from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
-import { resolveDataPath } from '../config/data-file.ts';
-import type { IstioRelease } from '../config/versions.ts';
+import { resolveDataPath } from './data-file.ts';
+import type { IstioRelease } from './versions.ts';
 import { MeshproofError } from '../errors.ts';
+
+/**
+ * The lab's YAML fixtures, read and validated against the schema of each kind: configuration, as the settings
+ * and the catalogue are. Provisioning plans and applies the stack from them, apply adds a feature's on top, the
+ * gate reads their durations and cleanup their namespaces, so they sit below every stage that uses them.
+ */
 
 /** A Kubernetes object as read from a fixture: the fields every object has, the rest untyped. */
 export interface KubeObject {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pollUntil, PollTimeoutError } from '../../helpers/gate/poll.ts';
+import { pollUntil, PollTimeoutError } from '../../helpers/wait/poll.ts';
 
 describe('pollUntil', () => {
   it('returns the value once the probe is done', async () => {

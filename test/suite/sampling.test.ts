@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTimeouts } from '../../helpers/config/timeouts.ts';
-import { planSplitSampling, type SplitExpectation } from '../../helpers/judge/split.ts';
+import { planSplitSampling, type SplitExpectation } from '../../helpers/judge/split-design.ts';
 import { reviewsApiBatch } from '../../helpers/observe/bookinfo.ts';
-import { sampleSplit } from '../../helpers/observe/sampling.ts';
+import { sampleSplit } from '../../helpers/suite/sampling.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
 
 const canary: SplitExpectation = { weights: { 'reviews-v1': 80, 'reviews-v2': 10, 'reviews-v3': 10 }, alpha: 1e-4 };

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatDuration } from '../config/timeouts.ts';
-import { MeshproofError } from '../errors.ts';
+import { errorText, MeshproofError } from '../errors.ts';
+
+/**
+ * The bounded poll, below the pipeline like helpers/net: provisioning waits for Deployments and the add-ons,
+ * the gate for the new configuration, observe for a metric to move, the steps for an ejected endpoint to return.
+ * It imports nothing from the pipeline but the duration format its failure message is written in.
+ */
 
 /** What one probe saw: done (with a value), or not yet (with a sentence saying what it saw instead). */
 export type ProbeResult<T> = { done: true; value: T; seen?: string } | { done: false; seen: string };
@@ -93,14 +99,3 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
     );
   });
 }
-
-export function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error && cause.message && !error.message.includes(cause.message)
-      ? `${error.message} (${cause.message})`
-      : error.message;
-  }
-  return String(error);
-}
-
