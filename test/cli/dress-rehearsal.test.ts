@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -49,8 +49,14 @@ describe.skipIf(!availability.available)('a dress rehearsal of npm test on a sim
     );
     const patches = made.filter((c) => c.startsWith('kubectl patch cronjob traffic-generator'));
     expect(patches.map((p) => JSON.parse(p.split(' -p ')[1]!).spec.suspend)).toEqual([true, false]);
-    // The report's inputs are there.
-    expect(readdirSync(path.join(healthy.reportsDir, 'allure-results')).some((f) => f.endsWith('-result.json'))).toBe(true);
+    // The report's inputs are there; a feature MESHPROOF_ONLY leaves out is not even loaded, yet reported skipped.
+    const results = readdirSync(path.join(healthy.reportsDir, 'allure-results'))
+      .filter((f) => f.endsWith('-result.json'))
+      .map((f) => JSON.parse(readFileSync(path.join(healthy.reportsDir, 'allure-results', f), 'utf8')) as { status: string; labels: { name: string; value: string }[] });
+    const ofFeature = (feature: string) => results.filter((r) => r.labels.some((l) => l.name === 'feature' && l.value === feature)).map((r) => r.status);
+    expect(ofFeature('traffic-shifting')).toEqual(['passed']);
+    expect(ofFeature('kiali')).toEqual(['skipped']);
+    expect(healthy.output).not.toContain('suites/83-kiali.test.ts');
     expect(existsSync(path.join(healthy.reportsDir, 'setup-phases.json'))).toBe(true);
     expect(readdirSync(path.join(healthy.reportsDir, 'recordings')).length).toBeGreaterThan(0);
   }, 240_000);
