@@ -38,9 +38,13 @@ export function awaitConfigLive(options: ConfigLiveOptions, probe: (signal: Abor
   );
 }
 
-/** A probe result from an HTTP status: the probe route answered (live), or something else did (not yet). */
+/**
+ * A probe result from an HTTP status: the probe route answered (live), or something else did (not yet). The probe
+ * route is a fault abort, so a mesh that applies no fault aborts looks exactly like one whose configuration never
+ * arrives: the words say both (found by a dress rehearsal on a mesh that dropped every abort).
+ */
 export function probeAnswer(status: number, via: string): ProbeResult<void> {
   return status === liveProbeStatus
     ? { done: true, value: undefined, seen: `${via} answered ${status} from the probe route` }
-    : { done: false, seen: `${via} answered ${status}: the previous configuration still serves` };
+    : { done: false, seen: `${via} answered ${status}: the previous configuration still serves, or the mesh does not apply the probe route's fault abort (${liveProbeStatus})` };
 }

@@ -30,6 +30,7 @@ export type Breakage =
   | { kind: 'wrong-weights'; weights: Record<string, number> }
   | { kind: 'end-user-match-ignored' }
   | { kind: 'no-delay' }
+  /** Sampled aborts (below 100 %, the lab's 10 %) never fire; a 100 % abort, such as the live probe's, still does. */
   | { kind: 'no-abort' }
   | { kind: 'no-connection-pool' }
   | { kind: 'refuse-everything' }

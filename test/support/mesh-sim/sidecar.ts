@@ -140,7 +140,8 @@ export class OutboundSidecar {
       await sleep(durationMs(delay.fixedDelay));
     }
     const abort = route.fault?.abort;
-    if (abort && !faults.noAbort && this.roll(abort.percentage?.value)) return reply('FI', abort.httpStatus, 'fault filter abort');
+    const sampled = (abort?.percentage?.value ?? 100) < 100;
+    if (abort && !(faults.noAbort && sampled) && this.roll(abort.percentage?.value)) return reply('FI', abort.httpStatus, 'fault filter abort');
 
     const destination = this.pickDestination(route, service, faults);
     if (route.mirror && !faults.noMirror && this.roll(route.mirrorPercentage?.value)) {
