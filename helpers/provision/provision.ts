@@ -12,6 +12,7 @@ import { fetchPinned } from './download.ts';
 import type { KubeObject } from '../apply/manifests.ts';
 import {
   buildStackPlan,
+  ingressMapping,
   trafficGenerator,
   workloadNamespaces,
   type ApplyStep,
@@ -130,9 +131,11 @@ export class HostForwards {
 /** On kind the gateway's NodePort is mapped to a host port (fixtures/cluster/kind-cluster.yaml). */
 export function ingressUrlOnHost(plan: StackPhase[]): string | undefined {
   const cluster = plan.find((p) => p.step.kind === 'kind-cluster')?.step as KindClusterStep | undefined;
-  const nodes = (cluster?.config.nodes ?? []) as { extraPortMappings?: { hostPort: number; listenAddress?: string }[] }[];
-  const mapping = nodes.flatMap((n) => n.extraPortMappings ?? [])[0];
-  return mapping ? `http://${mapping.listenAddress ?? '127.0.0.1'}:${mapping.hostPort}` : undefined;
+  const mapping = cluster && ingressMapping(cluster);
+  if (!mapping) return undefined;
+  // A mapping on every address is reached on loopback like one on loopback.
+  const host = mapping.listenAddress === '0.0.0.0' ? '127.0.0.1' : mapping.listenAddress;
+  return `http://${host}:${mapping.hostPort}`;
 }
 
 function runStep(step: StackStep, options: ProvisionOptions): Promise<string | void> {

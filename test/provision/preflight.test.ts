@@ -6,6 +6,7 @@ import { MeshproofError } from '../../helpers/errors.ts';
 import { clusterAccess } from '../../helpers/provision/cluster.ts';
 import { runPreflight, type PreflightOptions } from '../../helpers/provision/preflight.ts';
 import { ToolRunner } from '../../helpers/provision/runner.ts';
+import { freePort, holdPort, standInCalls, writeEngine } from '../support/lab-stand-ins.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 const tempDir = useTempDirs('meshproof-preflight-');
@@ -63,18 +64,91 @@ describe('preflight for kind', () => {
 
   it('passes on a running engine and advises when memory is short', async () => {
     const bin = tempDir();
-    writeScript(bin, 'docker', `echo '{"ServerVersion":"27.3.1","MemTotal":4294967296}'`);
-    const result = await runPreflight(kindConfig(), onPath(bin));
+    writeEngine(bin, { info: '{"ServerVersion":"27.3.1","MemTotal":4294967296}' });
+    const result = await runPreflight(kindConfig({ MESHPROOF_INGRESS_PORT: String(await freePort()) }), onPath(bin));
     expect(result.engine).toEqual({ name: 'docker', version: '27.3.1', memoryBytes: 4294967296 });
     expect(result.warnings[0]).toContain('Docker has 4.0 GiB of memory');
   });
 
   it('uses Podman when Docker is absent', async () => {
     const bin = tempDir();
-    writeScript(bin, 'podman', `echo '{"host":{"memTotal":17179869184},"version":{"Version":"5.2.0"}}'`);
-    const result = await runPreflight(kindConfig(), onPath(bin));
+    writeEngine(bin, { name: 'podman', info: '{"host":{"memTotal":17179869184},"version":{"Version":"5.2.0"}}' });
+    const result = await runPreflight(kindConfig({ MESHPROOF_INGRESS_PORT: String(await freePort()) }), onPath(bin));
     expect(result.engine).toEqual({ name: 'podman', version: '5.2.0', memoryBytes: 17179869184 });
     expect(result.warnings).toEqual([]);
+  });
+});
+
+describe('the ingress host port, before kind is asked to publish it', () => {
+  const withPort = (port: number) => loadConfig({ MESHPROOF_TIMEOUT_PREFLIGHT: '3s', MESHPROOF_INGRESS_PORT: String(port) }, tempDir());
+  /** What this process is called in /proc: the holder the check must name when the test itself holds the port. */
+  const thisProcess = () => readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim();
+
+  it('passes when the port is free, and says so', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const port = await freePort();
+    const result = await runPreflight(withPort(port), onPath(bin));
+    expect(result.ingress).toEqual({ address: `127.0.0.1:${port}`, state: 'free' });
+  });
+
+  it.runIf(process.platform === 'linux')('names the process that holds it, and a free port to move to', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const held = await holdPort();
+    try {
+      const error = await preflightError(withPort(held.port), onPath(bin));
+      expect(error.message).toBe(`127.0.0.1:${held.port}, where kind publishes the lab's ingress gateway, is taken by ${thisProcess()} (pid ${process.pid}).`);
+      const suggested = Number(/MESHPROOF_INGRESS_PORT=(\d+)/.exec(error.fix!)?.[1]);
+      expect(error.fix).toBe(`Stop it, or give the lab another host port: MESHPROOF_INGRESS_PORT=${suggested} (free now), and Bookinfo is at http://127.0.0.1:${suggested}/productpage.`);
+      expect(suggested).toBeGreaterThan(held.port);
+      expect(suggested).toBeLessThanOrEqual(held.port + 20);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it("accepts the port when this cluster's own kind node publishes the ingress there (the lab is up)", async () => {
+    const bin = tempDir();
+    const held = await holdPort();
+    try {
+      writeEngine(bin, { kindNodes: [`meshproof-control-plane\trunning\t127.0.0.1:${held.port}->30080/tcp, 127.0.0.1:41593->6443/tcp`] });
+      const result = await runPreflight(withPort(held.port), onPath(bin));
+      expect(result.ingress).toEqual({ address: `127.0.0.1:${held.port}`, state: 'lab', node: 'meshproof-control-plane' });
+      // The node was found by kind's cluster label, as kind finds it.
+      expect(standInCalls(bin, 'docker')).toContain('ps -a --filter label=io.x-k8s.kind.cluster=meshproof --format {{.Names}}\t{{.State}}\t{{.Ports}}');
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names the container that publishes the port when it is not the lab\'s (another kind cluster, say)', async () => {
+    const bin = tempDir();
+    const held = await holdPort();
+    try {
+      writeEngine(bin, { containers: [`web\t0.0.0.0:5432->5432/tcp`, `old-lab-control-plane\t127.0.0.1:${held.port}->30080/tcp`] });
+      const error = await preflightError(withPort(held.port), onPath(bin));
+      expect(error.message).toBe(`127.0.0.1:${held.port}, where kind publishes the lab's ingress gateway, is taken by the container old-lab-control-plane (docker publishes the port for it).`);
+      expect(error.fix).toMatch(/^Stop it \(docker stop old-lab-control-plane\), or give the lab another host port/);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('refuses a cluster that publishes the ingress on another port than configured: kind cannot move it', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    const error = await preflightError(withPort(await freePort()), onPath(bin));
+    expect(error.message).toMatch(/^the kind cluster meshproof publishes the ingress on 127\.0\.0\.1:8080, not on 127\.0\.0\.1:\d+ as configured/);
+    expect(error.fix).toContain('MESHPROOF_INGRESS_PORT=8080');
+  });
+
+  it('says how to start a lab whose node container is stopped', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\texited\t'] });
+    const error = await preflightError(withPort(await freePort()), onPath(bin));
+    expect(error.message).toBe('the kind cluster meshproof is not running: its node container meshproof-control-plane is exited.');
+    expect(error.fix).toContain('docker start meshproof-control-plane');
   });
 });
 

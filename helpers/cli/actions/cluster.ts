@@ -24,6 +24,8 @@ export async function preflight(): Promise<void> {
   const config = loadConfig();
   const result = await runPreflight(config, { openRunner: clusterRunnerOnDemand(config, clusterAccess(config), stderrLog) });
   if (result.engine) process.stdout.write(`${result.engine.name} ${result.engine.version} answers; kind can create the cluster.\n`);
+  if (result.ingress?.state === 'free') process.stdout.write(`${result.ingress.address} is free for the ingress (MESHPROOF_INGRESS_PORT).\n`);
+  if (result.ingress?.state === 'lab') process.stdout.write(`${result.ingress.address} is the lab's: the kind node ${result.ingress.node} publishes the ingress there.\n`);
   if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version} at ${result.cluster.server}.\n`);
   for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
 }
