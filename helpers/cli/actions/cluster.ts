@@ -5,7 +5,7 @@ import { cleanup, type CleanupScope } from '../../provision/cleanup.ts';
 import { clusterAccess, clusterRunnerOnDemand, openClusterRunner } from '../../provision/cluster.ts';
 import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
 import { runPreflight } from '../../provision/preflight.ts';
-import { HostForwards, ingressUrlOnHost, provisionStack } from '../../provision/provision.ts';
+import { HostForwards, hostForwardsFor, ingressUrlOnHost, provisionStack, type OpenedForward } from '../../provision/provision.ts';
 import type { ClusterRunner } from '../../provision/runner.ts';
 import { buildStackPlan } from '../../provision/stack.ts';
 import { PhaseTracker, stderrLog } from '../../report/progress.ts';
@@ -40,19 +40,18 @@ export async function deploy(): Promise<void> {
   });
   const runner = await openRunner();
   const stack = await provisionStack({ config, runner, phases, quietTrafficGenerator: false });
+  // deploy returns, like the lab's demo.sh: its port-forwards end with it, and these open them again on the ports
+  // they had — the lab's where they were free.
+  const forwarded = stack.forwards;
   await stack.close();
-  const ctx = `--context ${access.context}`;
+  const reopen = (f: OpenedForward) => `${`${f.title}:`.padEnd(12)}kubectl --context ${access.context} port-forward -n istio-system ${f.target} ${f.localPort}:${f.remotePort}   then ${f.url}`;
+  const bookinfo = forwarded.find((f) => f.title === 'Bookinfo');
   process.stdout.write(
     [
       '',
       `The lab is up (Istio ${stack.istioVersion}, Kubernetes ${stack.kubernetesVersion}), in ${phases.total()}.`,
-      config.target === 'kind'
-        ? `Bookinfo:   ${stack.ingressUrl}/productpage`
-        : `Bookinfo:   kubectl ${ctx} port-forward -n istio-system svc/istio-ingressgateway 8080:80   then http://localhost:8080/productpage`,
-      `Kiali:      kubectl ${ctx} port-forward -n istio-system svc/kiali 20001:20001   then http://localhost:20001/kiali`,
-      `Grafana:    kubectl ${ctx} port-forward -n istio-system svc/grafana 3000:3000    then http://localhost:3000`,
-      `Jaeger:     kubectl ${ctx} port-forward -n istio-system svc/tracing 16686:80     then http://localhost:16686/jaeger`,
-      `Prometheus: kubectl ${ctx} port-forward -n istio-system svc/prometheus 9090:9090 then http://localhost:9090`,
+      bookinfo ? reopen(bookinfo) : `${'Bookinfo:'.padEnd(12)}${stack.ingressUrl}/productpage`,
+      ...forwarded.filter((f) => f !== bookinfo).map(reopen),
       '',
     ].join('\n'),
   );
@@ -93,7 +92,7 @@ export function monitor(view: string): Promise<void> {
       process.stdout.write(await monitorSummary(runner, config));
       return;
     }
-    const forwards = new HostForwards(runner, config.timeouts.preflight);
+    const forwards = new HostForwards(runner, hostForwardsFor(config));
     try {
       const urls = { ingress: await forwards.ingress(ingressUrlOnHost(buildStackPlan(config))), ...(await forwards.addons()) };
       const checks = await monitorTest(urls, config);
