@@ -79,8 +79,9 @@ program
 
 program
   .command('cleanup')
-  .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, or the whole kind cluster)')
+  .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, only the addons, or the whole kind cluster)')
   .option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons')
+  .option('--addons-only', 'remove only the observability addons (Prometheus, Grafana, Jaeger, Kiali); keep Istio and the app')
   .option('--delete-cluster', 'delete the whole kind cluster')
   .action(lazy(async () => (await cluster()).cleanupLab));
 

@@ -60,6 +60,8 @@ export type StackStep = KindClusterStep | HelmReleaseStep | ApplyStep | PinnedCo
 export interface StackPhase {
   name: string;
   step: StackStep;
+  /** One of the lab's observability addons, which `meshproof cleanup --addons-only` removes and nothing else. */
+  addon?: true;
 }
 
 /** Namespaces whose Deployments must all be Available before the suites start. */
@@ -288,17 +290,20 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
     {
       name: `Prometheus (${addons.prometheus.chart} ${addons.prometheus.version})`,
       step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFiles: ['fixtures/addons/prometheus-values.yaml'], deployments: ['prometheus'] }),
+      addon: true,
     },
     // Before Grafana: its pod mounts this ConfigMap as the istio dashboard folder.
-    { name: `Istio ${istioVersion}'s Grafana dashboards (verified)`, step: grafanaDashboards(istioVersion) },
+    { name: `Istio ${istioVersion}'s Grafana dashboards (verified)`, step: grafanaDashboards(istioVersion), addon: true },
     {
       name: `Grafana (${addons.grafana.chart} ${addons.grafana.version})`,
       step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFiles: ['fixtures/addons/grafana-values.yaml'], deployments: ['grafana'] }),
+      addon: true,
     },
-    { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)) },
+    { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)), addon: true },
     {
       name: `Kiali (${addons.kiali.chart} ${addons.kiali.version})`,
       step: helm({ release: 'kiali', namespace: 'istio-system', ...addons.kiali, valuesFiles: ['fixtures/addons/kiali-values.yaml'], deployments: ['kiali'] }),
+      addon: true,
     },
     {
       name: 'Bookinfo (productpage, details, reviews v1/v2/v3, ratings) with its gateway and DestinationRules',

@@ -57,8 +57,8 @@ export async function deploy(): Promise<void> {
   );
 }
 
-export function cleanupLab(options: { appOnly?: boolean; deleteCluster?: boolean }): Promise<void> {
-  const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : 'lab';
+export function cleanupLab(options: { appOnly?: boolean; addonsOnly?: boolean; deleteCluster?: boolean }): Promise<void> {
+  const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : options.addonsOnly ? 'addons' : 'lab';
   return onCluster(async (config, runner, phases) => {
     if (scope === 'cluster' && config.target !== 'kind') {
       throw new MeshproofError('--delete-cluster deletes a kind cluster; MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.');
