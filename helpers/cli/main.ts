@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { exitOnUserError } from '../errors.ts';
 
 /**
@@ -37,7 +37,11 @@ const program = new Command('meshproof')
       'Run the conformance suites with `npm test`; these commands are the lab around them.',
   )
   .version(version, '-V, --version', 'print meshproof’s version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Exit codes mean one thing each: a command line that cannot be parsed (an unknown option, options that
+  // contradict each other, a missing argument) is invalid input, 2, like an invalid setting. Help and --version
+  // stay 0. Set before the commands are declared, which inherit it.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program
   .command('config')
@@ -80,8 +84,8 @@ program
 program
   .command('cleanup')
   .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, only the addons, or the whole kind cluster)')
-  .option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons')
-  .option('--addons-only', 'remove only the observability addons (Prometheus, Grafana, Jaeger, Kiali); keep Istio and the app')
+  .addOption(new Option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons').conflicts(['addonsOnly', 'deleteCluster']))
+  .addOption(new Option('--addons-only', 'remove only the observability addons (Prometheus, Grafana, Jaeger, Kiali); keep Istio and the app').conflicts('deleteCluster'))
   .option('--delete-cluster', 'delete the whole kind cluster')
   .action(lazy(async () => (await cluster()).cleanupLab));
 

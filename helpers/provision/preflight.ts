@@ -9,7 +9,7 @@ import { commandLine, kubernetesServerVersion, parseToolJson, type ClusterRunner
 import { errorText } from '../gate/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { describePortHolder, findPortHolder, firstFreePort, hostPortState } from '../net/host-port.ts';
-import { containersPublishing, listKindNodes, publishes, type EngineContainer } from './kind-nodes.ts';
+import { containersPublishing, kindClusterLabel, listKindNodes, publishes, type EngineContainer } from './kind-nodes.ts';
 import { ingressMapping, kindClusterStep } from './stack.ts';
 
 export type ContainerEngine = 'docker' | 'podman';
@@ -23,8 +23,8 @@ export interface PreflightResult {
    * this cluster's own node).
    */
   ingress?: { address: string; state: 'free' | 'lab'; node?: string };
-  /** existing only: the context that answered and its server version. */
-  cluster?: { context: string; server: string; version: string };
+  /** The context that answered and its server version (existing; kind for the commands on a lab that exists). */
+  cluster?: { context: string; server?: string; version: string };
   /** Advice that does not stop the run (memory below what the stack needs). */
   warnings: string[];
 }
@@ -238,22 +238,27 @@ async function loadKubeConfig(config: Pick<MeshproofConfig, 'kubeconfig' | 'cont
   return kc;
 }
 
-async function preflightExisting(config: MeshproofConfig, openRunner: () => Promise<ClusterRunner>): Promise<PreflightResult> {
+/** The API server answers `kubectl version` within the preflight timeout: its version, or the reason it does not. */
+async function answeringVersion(runner: ClusterRunner, config: MeshproofConfig, context: string, where: string, advice: string): Promise<string> {
+  try {
+    return await kubernetesServerVersion(runner, config.timeouts.preflight);
+  } catch (error) {
+    throw new MeshproofError(`the cluster of context "${context}"${where} does not answer: ${errorText(error)}.`, `Check it with: kubectl --context ${context} get nodes\n${advice}`);
+  }
+}
+
+/** The configured context, and that its API server answers. */
+async function existingContextAnswers(config: MeshproofConfig, openRunner: () => Promise<ClusterRunner>): Promise<{ context: string; server: string; version: string }> {
   // The kubeconfig first: a wrong context or file is said at once, before any tool is downloaded.
   const kc = await loadKubeConfig(config);
   const context = kc.getCurrentContext();
   const server = kc.getCurrentCluster()!.server;
-  const runner = await openRunner();
-  let version: string;
-  try {
-    version = await kubernetesServerVersion(runner, config.timeouts.preflight);
-  } catch (error) {
-    throw new MeshproofError(
-      `the cluster of context "${context}" (${server}) does not answer: ${errorText(error)}.`,
-      `Check it with: kubectl --context ${context} get nodes\n` +
-        'Or let meshproof create a kind cluster: unset MESHPROOF_TARGET (needs Docker).',
-    );
-  }
+  const version = await answeringVersion(await openRunner(), config, context, ` (${server})`, 'Or let meshproof create a kind cluster: unset MESHPROOF_TARGET (needs Docker).');
+  return { context, server, version };
+}
+
+async function preflightExisting(config: MeshproofConfig, openRunner: () => Promise<ClusterRunner>): Promise<PreflightResult> {
+  const { context, server, version } = await existingContextAnswers(config, openRunner);
   if (!istioSupportsKubernetes(config.istio, version)) {
     throw new MeshproofError(
       `the cluster of context "${context}" runs Kubernetes ${version}, which Istio ${config.istio.version} does not support (it supports ${config.istio.kubernetes.join(', ')}).`,
@@ -261,6 +266,42 @@ async function preflightExisting(config: MeshproofConfig, openRunner: () => Prom
     );
   }
   return { target: 'existing', cluster: { context, server, version }, warnings: [] };
+}
+
+/**
+ * For the commands that act on the lab as it is (cleanup, apply-feature, reset, monitor): the cluster exists and
+ * answers, said the way preflight says it, before anything is asked of it. A kind cluster is looked for through
+ * the container engine, as kind itself does, so a missing one is said before kind, helm or kubectl are downloaded.
+ * Its Kubernetes version is not held to Istio's range here: removing or watching a lab needs no support.
+ */
+export async function preflightLabCluster(config: MeshproofConfig, options: PreflightOptions): Promise<PreflightResult> {
+  if (config.target === 'existing') return { target: 'existing', cluster: await existingContextAnswers(config, options.openRunner), warnings: [] };
+  const env = options.env ?? process.env;
+  const engine = await checkEngine(config, env);
+  const nodes = await labNodes(config, engine, env);
+  if (nodes.length === 0) {
+    throw new MeshproofError(
+      `there is no kind cluster named ${config.clusterName} (${engine.label} has no container labelled ${kindClusterLabel}=${config.clusterName}).`,
+      'Build the lab first: npx meshproof deploy\n' +
+        'Or point meshproof at the cluster you have: MESHPROOF_CLUSTER_NAME=<name> for another kind cluster (kind get clusters lists them), ' +
+        'MESHPROOF_TARGET=existing MESHPROOF_CONTEXT=<context> for any other.',
+    );
+  }
+  refuseStoppedNode(config, engine, nodes);
+  const context = `kind-${config.clusterName}`;
+  const version = await answeringVersion(
+    await options.openRunner(),
+    config,
+    context,
+    '',
+    `Its node ${nodes[0]!.name} runs; if it was just started, its API server answers within a minute.`,
+  );
+  return { target: 'kind', engine: { name: engine.name, version: engine.info.version, memoryBytes: engine.info.memoryBytes }, cluster: { context, version }, warnings: [] };
+}
+
+/** The lab kind cluster's node containers (none when it does not exist), after the engine was found answering. */
+export async function labClusterNodes(config: MeshproofConfig, env: NodeJS.ProcessEnv = process.env): Promise<EngineContainer[]> {
+  return labNodes(config, await checkEngine(config, env), env);
 }
 
 function firstLine(text: string): string {

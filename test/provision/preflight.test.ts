@@ -1,18 +1,24 @@
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
 import { MeshproofError } from '../../helpers/errors.ts';
 import { clusterAccess } from '../../helpers/provision/cluster.ts';
-import { runPreflight, type PreflightOptions } from '../../helpers/provision/preflight.ts';
+import { preflightLabCluster, runPreflight, type PreflightOptions } from '../../helpers/provision/preflight.ts';
 import { ToolRunner } from '../../helpers/provision/runner.ts';
-import { freePort, holdPort, standInCalls, writeEngine } from '../support/lab-stand-ins.ts';
+import { freePort, holdPort, standInCalls, writeEngine, writeKubeconfig as writeLabKubeconfig } from '../support/lab-stand-ins.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 const tempDir = useTempDirs('meshproof-preflight-');
 
 async function preflightError(...args: Parameters<typeof runPreflight>): Promise<MeshproofError> {
   const error = await runPreflight(...args).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(MeshproofError);
+  return error as MeshproofError;
+}
+
+async function labPreflightError(...args: Parameters<typeof preflightLabCluster>): Promise<MeshproofError> {
+  const error = await preflightLabCluster(...args).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(MeshproofError);
   return error as MeshproofError;
 }
@@ -152,22 +158,41 @@ describe('the ingress host port, before kind is asked to publish it', () => {
   });
 });
 
+describe('preflight of the commands that act on the lab (cleanup, apply-feature, reset, monitor)', () => {
+  const config = () => loadConfig({ MESHPROOF_TIMEOUT_PREFLIGHT: '3s' }, tempDir());
+
+  it('says there is no kind cluster, and how to get one, without opening (downloading) the cluster tools', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const error = await labPreflightError(config(), onPath(bin));
+    expect(error.message).toBe('there is no kind cluster named meshproof (Docker has no container labelled io.x-k8s.kind.cluster=meshproof).');
+    expect(error.fix).toMatch(/^Build the lab first: npx meshproof deploy\n/);
+    expect(error.fix).toContain('MESHPROOF_TARGET=existing');
+  });
+
+  it("asks a running lab's API server once, through the run's kubectl, and says when it does not answer", async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    writeScript(bin, 'kubectl', `echo "$@" >> "${bin}/kubectl.calls"\necho 'The connection to the server 127.0.0.1:41593 was refused - did you specify the right host or port?' >&2\nexit 1`);
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const error = await labPreflightError(config(), { env: { PATH: bin }, openRunner: async () => runner });
+    expect(error.message).toMatch(/^the cluster of context "kind-meshproof" does not answer: `kubectl version -o json` failed \(exit code 1\):\nThe connection to the server 127\.0\.0\.1:41593 was refused/);
+    expect(error.fix).toContain('kubectl --context kind-meshproof get nodes');
+    expect(standInCalls(bin, 'kubectl')).toEqual(['--context kind-meshproof version -o json']);
+  });
+
+  it('passes a lab that runs and answers', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    writeScript(bin, 'kubectl', `echo '{"serverVersion":{"gitVersion":"v1.36.4"}}'`);
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const result = await preflightLabCluster(config(), { env: { PATH: bin }, openRunner: async () => runner });
+    expect(result.cluster).toEqual({ context: 'kind-meshproof', version: '1.36.4' });
+  });
+});
+
 describe('preflight for an existing cluster', () => {
-  function writeKubeconfig(): string {
-    const file = path.join(tempDir(), 'kubeconfig');
-    writeFileSync(
-      file,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]',
-        'users: [{name: me, user: {token: abc}}]',
-        'contexts: [{name: lab, context: {cluster: lab, user: me}}]',
-        'current-context: lab',
-      ].join('\n'),
-    );
-    return file;
-  }
+  const writeKubeconfig = () => writeLabKubeconfig(tempDir());
 
   const existing = (kubeconfig: string, extra: NodeJS.ProcessEnv = {}) =>
     loadConfig({ MESHPROOF_TARGET: 'existing', MESHPROOF_KUBECONFIG: kubeconfig, MESHPROOF_TIMEOUT_PREFLIGHT: '2s', ...extra }, tempDir());

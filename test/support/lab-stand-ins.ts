@@ -101,6 +101,23 @@ export function cacheTool(toolsDir: string, tool: ClusterToolName, body: string)
   return file;
 }
 
+/** A kubeconfig in `dir` with one context, "lab", whose API server is https://127.0.0.1:6443 (nothing listens there). */
+export function writeKubeconfig(dir: string): string {
+  const file = path.join(dir, 'kubeconfig');
+  writeFileSync(
+    file,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]',
+      'users: [{name: me, user: {token: abc}}]',
+      'contexts: [{name: lab, context: {cluster: lab, user: me}}]',
+      'current-context: lab',
+    ].join('\n'),
+  );
+  return file;
+}
+
 /** A loopback port that was free a moment ago (the system's pick), for settings a test must not collide on. */
 export async function freePort(): Promise<number> {
   const server = net.createServer();

@@ -1,23 +1,30 @@
-import { applyLabFeature, resetLab } from '../../apply/lab.ts';
+import { applyLabFeature, labFeatureObjects, resetLab } from '../../apply/lab.ts';
 import { loadConfig, type MeshproofConfig } from '../../config/config.ts';
 import { MeshproofError } from '../../errors.ts';
 import { cleanup, type CleanupScope } from '../../provision/cleanup.ts';
-import { clusterAccess, clusterRunnerOnDemand, openClusterRunner } from '../../provision/cluster.ts';
-import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
-import { runPreflight } from '../../provision/preflight.ts';
+import { clusterAccess, clusterRunnerOnDemand } from '../../provision/cluster.ts';
+import { labClusterNodes, preflightLabCluster, runPreflight } from '../../provision/preflight.ts';
 import { HostForwards, hostForwardsFor, ingressUrlOnHost, provisionStack, type OpenedForward } from '../../provision/provision.ts';
+import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
 import type { ClusterRunner } from '../../provision/runner.ts';
 import { buildStackPlan } from '../../provision/stack.ts';
 import { PhaseTracker, stderrLog } from '../../report/progress.ts';
 
-/** The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset, monitor. */
+/**
+ * The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset, monitor. Each
+ * checks its arguments first, then that the cluster is there and answers, and only then fetches kind, helm and
+ * kubectl: a typo or a missing cluster is said in seconds, not after a download or a minute of retries.
+ */
 
-/** Config, the pinned tools wired to the configured context, then `body`. */
-async function onCluster(body: (config: MeshproofConfig, runner: ClusterRunner, phases: PhaseTracker) => Promise<void>): Promise<void> {
-  const config = loadConfig();
+/**
+ * The lab's cluster, proven to exist and answer (preflightLabCluster, which says what is missing and what to do),
+ * the pinned tools wired to it, then `body`.
+ */
+export async function onLabCluster(config: MeshproofConfig, body: (runner: ClusterRunner, phases: PhaseTracker) => Promise<void>): Promise<void> {
   const phases = new PhaseTracker(stderrLog);
-  const runner = await openClusterRunner(config, clusterAccess(config), (line) => phases.note(line));
-  await body(config, runner, phases);
+  const openRunner = clusterRunnerOnDemand(config, clusterAccess(config), (line) => phases.note(line));
+  await preflightLabCluster(config, { openRunner });
+  await body(await openRunner(), phases);
 }
 
 export async function preflight(): Promise<void> {
@@ -26,7 +33,7 @@ export async function preflight(): Promise<void> {
   if (result.engine) process.stdout.write(`${result.engine.name} ${result.engine.version} answers; kind can create the cluster.\n`);
   if (result.ingress?.state === 'free') process.stdout.write(`${result.ingress.address} is free for the ingress (MESHPROOF_INGRESS_PORT).\n`);
   if (result.ingress?.state === 'lab') process.stdout.write(`${result.ingress.address} is the lab's: the kind node ${result.ingress.node} publishes the ingress there.\n`);
-  if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version} at ${result.cluster.server}.\n`);
+  if (result.cluster) process.stdout.write(`context ${result.cluster.context} answers: Kubernetes ${result.cluster.version}${result.cluster.server ? ` at ${result.cluster.server}` : ''}.\n`);
   for (const warning of result.warnings) process.stdout.write(`warning: ${warning}\n`);
 }
 
@@ -57,37 +64,50 @@ export async function deploy(): Promise<void> {
   );
 }
 
-export function cleanupLab(options: { appOnly?: boolean; addonsOnly?: boolean; deleteCluster?: boolean }): Promise<void> {
+export async function cleanupLab(options: { appOnly?: boolean; addonsOnly?: boolean; deleteCluster?: boolean }): Promise<void> {
   const scope: CleanupScope = options.deleteCluster ? 'cluster' : options.appOnly ? 'app' : options.addonsOnly ? 'addons' : 'lab';
-  return onCluster(async (config, runner, phases) => {
-    if (scope === 'cluster' && config.target !== 'kind') {
-      throw new MeshproofError('--delete-cluster deletes a kind cluster; MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.');
-    }
+  const config = loadConfig();
+  if (scope === 'cluster' && config.target !== 'kind') {
+    throw new MeshproofError('--delete-cluster deletes a kind cluster, but MESHPROOF_TARGET is existing.', 'Use `meshproof cleanup` to remove the lab from that cluster.', 2);
+  }
+  if (scope === 'cluster' && (await labClusterNodes(config)).length === 0) {
+    process.stdout.write(`there is no kind cluster named ${config.clusterName}: nothing to delete.\n`);
+    return;
+  }
+  const act = async (runner: ClusterRunner, phases: PhaseTracker) => {
     await cleanup(scope, config, runner, phases);
     phases.note(`cleanup done in ${phases.total()}`);
-  });
+  };
+  if (scope !== 'cluster') return onLabCluster(config, act);
+  // Deleting the cluster needs only kind, not a cluster that answers: a broken one is what is deleted most.
+  const phases = new PhaseTracker(stderrLog);
+  await act(await clusterRunnerOnDemand(config, clusterAccess(config), (line) => phases.note(line))(), phases);
 }
 
-export function applyFeature(name: string): Promise<void> {
-  return onCluster(async (config, runner) => {
-    const objects = await applyLabFeature(runner, config, name);
+export async function applyFeature(name: string): Promise<void> {
+  const config = loadConfig();
+  const objects = labFeatureObjects(name);
+  await onLabCluster(config, async (runner) => {
+    await applyLabFeature(runner, config, objects);
     process.stdout.write(`applied ${objects.map(({ object, file }) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name} (${file})`).join(', ')}\n`);
     process.stdout.write('Istio pushes it to the sidecars within seconds; `npx meshproof reset` restores the baseline routing.\n');
   });
 }
 
-export function reset(): Promise<void> {
-  return onCluster(async (config, runner) => {
+export async function reset(): Promise<void> {
+  const config = loadConfig();
+  await onLabCluster(config, async (runner) => {
     await resetLab(runner, config);
     process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
   });
 }
 
-export function monitor(view: string): Promise<void> {
+export async function monitor(view: string): Promise<void> {
   if (view !== 'summary' && view !== 'test') {
     throw new MeshproofError(`monitor has no view "${view}".`, 'Use `meshproof monitor summary` or `meshproof monitor test`.', 2);
   }
-  return onCluster(async (config, runner) => {
+  const config = loadConfig();
+  await onLabCluster(config, async (runner) => {
     if (view === 'summary') {
       process.stdout.write(await monitorSummary(runner, config));
       return;
