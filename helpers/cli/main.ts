@@ -30,6 +30,7 @@ const judge = () => import('./actions/judge.ts');
 const offline = () => import('./actions/offline.ts');
 const cluster = () => import('./actions/cluster.ts');
 const chart = () => import('./actions/chart.ts');
+const monitor = () => import('./actions/monitor.ts');
 
 const program = new Command('meshproof')
   .description(
@@ -102,9 +103,12 @@ program
 
 program
   .command('monitor')
-  .description('the lab at a glance: `summary` (pods, sidecars, releases, traffic generator) or `test` (each component answers)')
-  .argument('[view]', 'summary or test', 'summary')
-  .action(lazy(async () => (await cluster()).monitor));
+  .description(
+    'the lab at a glance: `summary` (pods, sidecars, releases, traffic generator), `test` (each component answers) or `full` ' +
+      '(the detailed report); without a mode, a menu of them in a terminal, the summary otherwise',
+  )
+  .argument('[mode]', 'summary, test or full')
+  .action(lazy(async () => (await monitor()).monitor));
 
 program
   .command('judge')

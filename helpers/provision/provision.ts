@@ -175,6 +175,13 @@ export class HostForwards {
     return urls as AddonUrls;
   }
 
+  /** Each addon forwarded, or why it could not be: `meshproof monitor` reports a missing addon and goes on. */
+  async addonsOrWhyNot(): Promise<Record<keyof AddonUrls, string | Error>> {
+    const urls: Partial<Record<keyof AddonUrls, string | Error>> = {};
+    for (const [addon, forward] of this.addonForwards()) urls[addon] = await forward().catch((error: Error) => error);
+    return urls as Record<keyof AddonUrls, string | Error>;
+  }
+
   // Services and ports as Istio's samples name them (docs/addons.md); Kiali and Jaeger serve their UIs under a path.
   private addonForwards(): [keyof AddonUrls, () => Promise<string>][] {
     const ports = this.options.preferredPorts;

@@ -47,7 +47,7 @@ describe('arguments are checked before anything else, with exit code 2', () => {
     [['cleanup', '--app-only', '--addons-only'], "error: option '--app-only' cannot be used with option '--addons-only'"],
     [['cleanup', '--addons-only', '--delete-cluster'], "error: option '--addons-only' cannot be used with option '--delete-cluster'"],
     [['cleanup', '--everything'], "error: unknown option '--everything'"],
-    [['monitor', 'everything'], 'meshproof: monitor has no view "everything".'],
+    [['monitor', 'everything'], 'meshproof: monitor has no mode "everything".'],
     [['apply-feature', 'chaos'], 'meshproof: there is no feature demo named "chaos".'],
     [['cleanup', '--delete-cluster'], 'meshproof: --delete-cluster deletes a kind cluster, but MESHPROOF_TARGET is existing.', { MESHPROOF_TARGET: 'existing' }],
   ] as [string[], string, Record<string, string>?][])('meshproof %j', async (args, said, env) => {

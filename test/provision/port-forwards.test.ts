@@ -128,4 +128,19 @@ describe("the lab's port-forwards: the lab's ports when free, another when not, 
       await forwards.close();
     }
   });
+
+  it('reports an addon that cannot be forwarded, and forwards the others (for monitor)', async () => {
+    const forwards = new HostForwards(runnerWith(writePortForwardKubectl(tempDir()), { ...process.env, STAND_IN_MISSING: 'svc/kiali' }), {
+      timeoutMs: 5_000,
+      preferredPorts: await preferred(),
+    });
+    try {
+      const urls = await forwards.addonsOrWhyNot();
+      expect(urls.kiali).toBeInstanceOf(MeshproofError);
+      expect((urls.kiali as Error).message).toContain('services "kiali" not found');
+      expect(typeof urls.grafana).toBe('string');
+    } finally {
+      await forwards.close();
+    }
+  });
 });

@@ -4,14 +4,12 @@ import { MeshproofError } from '../../errors.ts';
 import { cleanup, type CleanupScope } from '../../provision/cleanup.ts';
 import { clusterAccess, clusterRunnerOnDemand } from '../../provision/cluster.ts';
 import { labClusterNodes, preflightLabCluster, runPreflight } from '../../provision/preflight.ts';
-import { HostForwards, hostForwardsFor, ingressUrlOnHost, provisionStack, type OpenedForward } from '../../provision/provision.ts';
-import { monitorSummary, monitorTest } from '../../provision/monitor.ts';
+import { provisionStack, type OpenedForward } from '../../provision/provision.ts';
 import type { ClusterRunner } from '../../provision/runner.ts';
-import { buildStackPlan } from '../../provision/stack.ts';
 import { PhaseTracker, stderrLog } from '../../report/progress.ts';
 
 /**
- * The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset, monitor. Each
+ * The commands that act on a cluster: preflight, deploy, cleanup, apply-feature, reset (monitor: monitor.ts). Each
  * checks its arguments first, then that the cluster is there and answers, and only then fetches kind, helm and
  * kubectl: a typo or a missing cluster is said in seconds, not after a download or a minute of retries.
  */
@@ -99,27 +97,5 @@ export async function reset(): Promise<void> {
   await onLabCluster(config, async (runner) => {
     await resetLab(runner, config);
     process.stdout.write('baseline routing restored: no feature VirtualServices, PeerAuthentication or DestinationRule changes remain.\n');
-  });
-}
-
-export async function monitor(view: string): Promise<void> {
-  if (view !== 'summary' && view !== 'test') {
-    throw new MeshproofError(`monitor has no view "${view}".`, 'Use `meshproof monitor summary` or `meshproof monitor test`.', 2);
-  }
-  const config = loadConfig();
-  await onLabCluster(config, async (runner) => {
-    if (view === 'summary') {
-      process.stdout.write(await monitorSummary(runner, config));
-      return;
-    }
-    const forwards = new HostForwards(runner, hostForwardsFor(config));
-    try {
-      const urls = { ingress: await forwards.ingress(ingressUrlOnHost(buildStackPlan(config))), ...(await forwards.addons()) };
-      const checks = await monitorTest(urls, config);
-      for (const check of checks) process.stdout.write(`${check.ok ? '✓' : '✗'} ${check.component.padEnd(32)} ${check.seen}\n`);
-      if (checks.some((c) => !c.ok)) process.exitCode = 1;
-    } finally {
-      await forwards.close();
-    }
   });
 }
