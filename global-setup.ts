@@ -55,7 +55,7 @@ export default async function setup(project: TestProject) {
     });
   }
 
-  const { close: _close, ...mesh } = provisioned;
+  const { close: _close, forwards: _forwards, ...mesh } = provisioned;
   const run: MeshproofRun = { runId, config, access, mesh, tools: runner!.binaries };
   project.provide('meshproof', run);
 

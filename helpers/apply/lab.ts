@@ -24,20 +24,25 @@ export function labDemos(): Map<string, string> {
   );
 }
 
-/** The files a demo name or a meshproof feature name stands for. */
+/** The files a demo name or a meshproof feature name stands for; an unknown name is invalid input (exit code 2). */
 export function filesFor(name: string): string[] {
   const demo = labDemos().get(name);
   if (demo) return [demo];
   if (isFeatureName(name) && featureFixtures[name].length > 0) return featureFixtures[name];
   const known = [...labDemos().keys(), ...Object.keys(featureFixtures).filter((f) => featureFixtures[f as keyof typeof featureFixtures].length > 0)];
-  throw new MeshproofError(`there is no feature demo named "${name}".`, `Known: ${[...new Set(known)].join(', ')}.`);
+  throw new MeshproofError(`there is no feature demo named "${name}".`, `Known: ${[...new Set(known)].join(', ')}.`, 2);
 }
 
-export async function applyLabFeature(runner: ClusterRunner, config: MeshproofConfig, name: string): Promise<FixtureObject[]> {
+/** A demo's (or feature's) objects, read and validated: a wrong name or file is said before any cluster is asked. */
+export function labFeatureObjects(name: string): FixtureObject[] {
   const objects = filesFor(name).flatMap(loadFixture);
   objects.forEach(validateObject);
-  await runOrFail(runner, 'kubectl', applyArgs, { input: toYamlStream(objects), timeoutMs: config.timeouts.apply });
   return objects;
+}
+
+/** Applies a demo's objects (labFeatureObjects) as written: no probe route, nothing else changed. */
+export async function applyLabFeature(runner: ClusterRunner, config: MeshproofConfig, objects: FixtureObject[]): Promise<void> {
+  await runOrFail(runner, 'kubectl', applyArgs, { input: toYamlStream(objects), timeoutMs: config.timeouts.apply });
 }
 
 /** Removes every feature demo's objects (and meshproof's own instruments) and puts the baseline routing back. */

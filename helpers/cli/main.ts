@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { exitOnUserError } from '../errors.ts';
 
 /**
@@ -30,6 +30,7 @@ const judge = () => import('./actions/judge.ts');
 const offline = () => import('./actions/offline.ts');
 const cluster = () => import('./actions/cluster.ts');
 const chart = () => import('./actions/chart.ts');
+const monitor = () => import('./actions/monitor.ts');
 
 const program = new Command('meshproof')
   .description(
@@ -37,7 +38,11 @@ const program = new Command('meshproof')
       'Run the conformance suites with `npm test`; these commands are the lab around them.',
   )
   .version(version, '-V, --version', 'print meshproof’s version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Exit codes mean one thing each: a command line that cannot be parsed (an unknown option, options that
+  // contradict each other, a missing argument) is invalid input, 2, like an invalid setting. Help and --version
+  // stay 0. Set before the commands are declared, which inherit it.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 program
   .command('config')
@@ -79,8 +84,9 @@ program
 
 program
   .command('cleanup')
-  .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, or the whole kind cluster)')
-  .option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons')
+  .description('remove the lab: namespaces, addon and Istio Helm releases, Istio CRDs (or only the app, only the addons, or the whole kind cluster)')
+  .addOption(new Option('--app-only', 'remove only the bookinfo and traffic-gen namespaces; keep Istio and the addons').conflicts(['addonsOnly', 'deleteCluster']))
+  .addOption(new Option('--addons-only', 'remove only the observability addons (Prometheus, Grafana, Jaeger, Kiali); keep Istio and the app').conflicts('deleteCluster'))
   .option('--delete-cluster', 'delete the whole kind cluster')
   .action(lazy(async () => (await cluster()).cleanupLab));
 
@@ -97,9 +103,12 @@ program
 
 program
   .command('monitor')
-  .description('the lab at a glance: `summary` (pods, sidecars, releases, traffic generator) or `test` (each component answers)')
-  .argument('[view]', 'summary or test', 'summary')
-  .action(lazy(async () => (await cluster()).monitor));
+  .description(
+    'the lab at a glance: `summary` (pods, sidecars, releases, traffic generator), `test` (each component answers) or `full` ' +
+      '(the detailed report); without a mode, a menu of them in a terminal, the summary otherwise',
+  )
+  .argument('[mode]', 'summary, test or full')
+  .action(lazy(async () => (await monitor()).monitor));
 
 program
   .command('judge')

@@ -35,6 +35,11 @@ export interface MeshproofConfig {
   context: string | undefined;
   containerEngine: 'auto' | 'docker' | 'podman';
   /**
+   * The host port (on 127.0.0.1) where Bookinfo's ingress is reached: kind maps it to the gateway's NodePort, and on
+   * an existing cluster the ingress port-forward takes it when it is free. 8080 as in the lab.
+   */
+  ingressPort: number;
+  /**
    * Where Istio's images (and Bookinfo's) are pulled from when the user chose a registry (MESHPROOF_ISTIO_HUB):
    * a mirror, or a registry that moved. Undefined: the charts' own default, which supported-versions.yaml states.
    */
@@ -136,6 +141,14 @@ function parseOnly(raw: unknown): FeatureName[] {
 
 const nonEmptyPath = fromSchema(z.string().trim().min(1), 'expected a path');
 
+/** A TCP port, from the environment (a string) or the file (a number). */
+function parsePort(raw: unknown): number {
+  const text = String(raw).trim();
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw allowed('expected a TCP port number from 1 to 65535, such as 8080');
+  return port;
+}
+
 const settings = {
   target: { env: 'MESHPROOF_TARGET', key: 'target', parse: fromSchema(z.enum(['kind', 'existing']), 'expected one of kind, existing') },
   clusterName: {
@@ -166,6 +179,7 @@ const settings = {
       'expected an image registry and path without a scheme or tag, such as registry.istio.io/release or my-mirror.example:5000/istio',
     ),
   },
+  ingressPort: { env: 'MESHPROOF_INGRESS_PORT', key: 'ingressPort', parse: parsePort },
   alpha: { env: 'MESHPROOF_ALPHA', key: 'alpha', parse: parseAlpha },
   skip: { env: 'MESHPROOF_SKIP', key: 'skip', parse: parseSkip },
   only: { env: 'MESHPROOF_ONLY', key: 'only', parse: parseOnly },
@@ -177,6 +191,8 @@ type SettingName = keyof typeof settings;
 type Parsed = { [K in SettingName]?: ReturnType<(typeof settings)[K]['parse']> };
 
 export const configFileEnv = 'MESHPROOF_CONFIG';
+/** The lab's own: its README opens Bookinfo at http://localhost:8080/productpage. */
+export const defaultIngressPort = 8080;
 export const defaultConfigFile = 'meshproof.config.yaml';
 
 /** Every environment variable meshproof reads, with the setting it sets: for the README and `--help`. */
@@ -279,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     context: parsed.context,
     containerEngine: parsed.containerEngine ?? 'auto',
     istioHub: parsed.istioHub,
+    ingressPort: parsed.ingressPort ?? defaultIngressPort,
     timeouts,
     alpha: parsed.alpha ?? 1e-4,
     skip: parsed.skip ?? {},

@@ -5,13 +5,15 @@ import type { MeshproofConfig } from '../config/config.ts';
 import { resolveDataPath } from '../config/data-file.ts';
 import { MeshproofError } from '../errors.ts';
 import { pollUntil } from '../wait/poll.ts';
-import type { PhaseTracker } from './progress.ts';
+import type { Log, PhaseTracker } from './progress.ts';
+import { describePortHolder, findPortHolder, hostPortState } from '../net/host-port.ts';
 import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
-import { kubernetesServerVersion, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
+import { kubernetesServerVersion, LocalPortTakenError, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
 import { fetchPinned } from './download.ts';
 import type { KubeObject } from '../config/manifests.ts';
 import {
   buildStackPlan,
+  ingressMapping,
   trafficGenerator,
   workloadNamespaces,
   type ApplyStep,
@@ -33,6 +35,8 @@ export interface MeshEnvironment {
 }
 
 export interface Provisioned extends MeshEnvironment {
+  /** The port-forwards held open, each with the local port it got (for `meshproof deploy` to print). */
+  forwards: OpenedForward[];
   /** Closes the port-forwards the run holds open. */
   close(): Promise<void>;
 }
@@ -71,7 +75,7 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
     for (const namespace of workloadNamespaces) await awaitDeploymentsAvailable(runner, namespace, config.timeouts);
   });
 
-  const forwards = new HostForwards(runner, config.timeouts.preflight);
+  const forwards = new HostForwards(runner, hostForwardsFor(config, (line) => phases.note(line)));
   const close = () => forwards.close();
   try {
     const ingressUrl = await forwards.ingress(ingressOnHost);
@@ -84,55 +88,125 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
     await phases.run('Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer', () => awaitAddonsReady(addons, config.timeouts));
     const kubernetesVersion = await kubernetesServerVersion(runner, config.timeouts.preflight);
     phases.note(`stack ready in ${phases.total()}: Kubernetes ${kubernetesVersion}, Istio ${config.istio.version}`);
-    return { ingressUrl, addons, kubernetesVersion, istioVersion: config.istio.version, close };
+    return { ingressUrl, addons, kubernetesVersion, istioVersion: config.istio.version, forwards: [...forwards.opened], close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
+/** The lab's ports for this configuration; `log` is told each URL. */
+export function hostForwardsFor(config: MeshproofConfig, log?: Log): HostForwardsOptions {
+  return { timeoutMs: config.timeouts.preflight, preferredPorts: { ingress: config.ingressPort, ...labUiPorts }, ...(log && { log }) };
+}
+
+/**
+ * The lab's own local ports: its README forwards Kiali to 20001, Grafana to 3000, Jaeger to 16686, Prometheus to
+ * 9090 and the ingress to 8080, and its users know those URLs. meshproof takes the same when they are free.
+ */
+export const labUiPorts: Record<keyof AddonUrls, number> = { kiali: 20001, grafana: 3000, jaeger: 16686, prometheus: 9090 };
+
+export interface HostForwardsOptions {
+  /** How long kubectl may take to start forwarding (timeouts.preflight). */
+  timeoutMs: number;
+  /** The local port to take for each Service when it is free: the lab's (labUiPorts, MESHPROOF_INGRESS_PORT). */
+  preferredPorts: Record<keyof AddonUrls | 'ingress', number>;
+  /** Told each URL as its forward opens, and why it is not the lab's port when it is not. */
+  log?: Log;
+}
+
+/** One forward as a person would open it again: the Service, the ports, and where its UI is. */
+export interface OpenedForward {
+  title: string;
+  target: string;
+  remotePort: number;
+  localPort: number;
+  /** The URL of its UI: the forward's root plus the path the UI is served under (Kiali /kiali, Jaeger /jaeger). */
+  url: string;
+}
+
 /**
  * The lab's Services as this machine reaches them: the ingress at its host port when kind maps one, otherwise
- * through `kubectl port-forward`, like the addons (names and ports as in Istio's samples, docs/addons.md).
+ * through `kubectl port-forward`, like the addons (names and ports as in Istio's samples, docs/addons.md). Each
+ * forward takes the lab's port when it is free, and any free port when not, and says which it got.
  */
 export class HostForwards {
-  private readonly opened: PortForward[] = [];
+  private readonly forwards: PortForward[] = [];
+  readonly opened: OpenedForward[] = [];
 
   constructor(
     private readonly runner: ClusterRunner,
-    private readonly timeoutMs: number,
+    private readonly options: HostForwardsOptions,
   ) {}
 
-  private async forward(target: string, port: number): Promise<string> {
-    const opened = await this.runner.portForward('istio-system', target, port, this.timeoutMs);
-    this.opened.push(opened);
-    return opened.url;
+  private async forward(title: string, target: string, remotePort: number, preferred: number, uiPath = ''): Promise<string> {
+    const { timeoutMs, log } = this.options;
+    const state = await hostPortState('127.0.0.1', preferred);
+    let forward: PortForward;
+    try {
+      forward = await this.runner.portForward('istio-system', target, remotePort, timeoutMs, state === 'free' ? preferred : undefined);
+    } catch (error) {
+      if (!(error instanceof LocalPortTakenError)) throw error;
+      // Taken in the moment between the check and kubectl's bind: any free port will do.
+      forward = await this.runner.portForward('istio-system', target, remotePort, timeoutMs);
+    }
+    this.forwards.push(forward);
+    const localPort = Number(new URL(forward.url).port);
+    this.opened.push({ title, target, remotePort, localPort, url: `${forward.url}${uiPath}` });
+    if (log) {
+      const why =
+        localPort === preferred
+          ? ''
+          : state === 'in-use'
+            ? ` (${preferred}, the lab's port, is taken by ${describePortHolder(preferred, await findPortHolder(preferred, { timeoutMs }))})`
+            : ` (${preferred}, the lab's port, ${state === 'not-permitted' ? 'needs privileges' : 'was taken'})`;
+      log(`${title} port-forward: ${forward.url}${uiPath}${why}`);
+    }
+    return forward.url;
   }
 
   async ingress(onHost: string | undefined): Promise<string> {
-    return onHost ?? this.forward('svc/istio-ingressgateway', 80);
+    return onHost ?? this.forward('Bookinfo', 'svc/istio-ingressgateway', 80, this.options.preferredPorts.ingress, '/productpage');
   }
 
   async addons(): Promise<AddonUrls> {
-    return {
-      prometheus: await this.forward('svc/prometheus', 9090),
-      grafana: await this.forward('svc/grafana', 3000),
-      jaeger: await this.forward('svc/tracing', 80),
-      kiali: await this.forward('svc/kiali', 20001),
-    };
+    const urls: Partial<AddonUrls> = {};
+    for (const [addon, forward] of this.addonForwards()) urls[addon] = await forward();
+    return urls as AddonUrls;
+  }
+
+  /** Each addon forwarded, or why it could not be: `meshproof monitor` reports a missing addon and goes on. */
+  async addonsOrWhyNot(): Promise<Record<keyof AddonUrls, string | Error>> {
+    const urls: Partial<Record<keyof AddonUrls, string | Error>> = {};
+    for (const [addon, forward] of this.addonForwards()) urls[addon] = await forward().catch((error: Error) => error);
+    return urls as Record<keyof AddonUrls, string | Error>;
+  }
+
+  // Services and ports as Istio's samples name them (docs/addons.md); Kiali and Jaeger serve their UIs under a path.
+  private addonForwards(): [keyof AddonUrls, () => Promise<string>][] {
+    const ports = this.options.preferredPorts;
+    return [
+      ['prometheus', () => this.forward('Prometheus', 'svc/prometheus', 9090, ports.prometheus)],
+      ['grafana', () => this.forward('Grafana', 'svc/grafana', 3000, ports.grafana)],
+      ['jaeger', () => this.forward('Jaeger', 'svc/tracing', 80, ports.jaeger, '/jaeger')],
+      ['kiali', () => this.forward('Kiali', 'svc/kiali', 20001, ports.kiali, '/kiali')],
+    ];
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.opened.splice(0).map((f) => f.close()));
+    this.opened.splice(0);
+    await Promise.all(this.forwards.splice(0).map((f) => f.close()));
   }
 }
 
 /** On kind the gateway's NodePort is mapped to a host port (fixtures/cluster/kind-cluster.yaml). */
 export function ingressUrlOnHost(plan: StackPhase[]): string | undefined {
   const cluster = plan.find((p) => p.step.kind === 'kind-cluster')?.step as KindClusterStep | undefined;
-  const nodes = (cluster?.config.nodes ?? []) as { extraPortMappings?: { hostPort: number; listenAddress?: string }[] }[];
-  const mapping = nodes.flatMap((n) => n.extraPortMappings ?? [])[0];
-  return mapping ? `http://${mapping.listenAddress ?? '127.0.0.1'}:${mapping.hostPort}` : undefined;
+  const mapping = cluster && ingressMapping(cluster);
+  if (!mapping) return undefined;
+  // A mapping on every address is reached on loopback like one on loopback.
+  const host = mapping.listenAddress === '0.0.0.0' ? '127.0.0.1' : mapping.listenAddress;
+  return `http://${host}:${mapping.hostPort}`;
 }
 
 function runStep(step: StackStep, options: ProvisionOptions): Promise<string | void> {

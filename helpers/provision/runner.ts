@@ -16,6 +16,16 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
+/** kubectl could not listen on the local port it was given: something took it (kubectl says so and exits). */
+export class LocalPortTakenError extends MeshproofError {
+  constructor(
+    readonly port: number,
+    kubectlSaid: string,
+  ) {
+    super(`kubectl port-forward could not listen on 127.0.0.1:${port}: ${kubectlSaid}`);
+  }
+}
+
 export interface PortForward {
   /** http://127.0.0.1:<local port> */
   url: string;
@@ -28,7 +38,8 @@ export interface PortForward {
  */
 export interface ClusterRunner {
   run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult>;
-  portForward(namespace: string, target: string, remotePort: number, timeoutMs: number): Promise<PortForward>;
+  /** Forwards `localPort` on 127.0.0.1 (or a free port the system picks, without one) to `remotePort` of `target`. */
+  portForward(namespace: string, target: string, remotePort: number, timeoutMs: number, localPort?: number): Promise<PortForward>;
 }
 
 /** A command as messages name it: `helm list -n istio-system -o json`. */
@@ -130,26 +141,49 @@ export class ToolRunner implements ClusterRunner {
     return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
 
-  /** `kubectl port-forward` on a free loopback port; it prints "Forwarding from 127.0.0.1:<port>" once listening. */
-  async portForward(namespace: string, target: string, remotePort: number, timeoutMs: number): Promise<PortForward> {
+  /**
+   * `kubectl port-forward` on loopback, at `localPort` or, without one, a port the system picks. It prints
+   * "Forwarding from 127.0.0.1:<port> -> <remote>" once it listens. A kubectl that exits first has failed (a
+   * Service that does not exist, a cluster that does not answer): that is said at once with what it printed, never
+   * waited out.
+   */
+  async portForward(namespace: string, target: string, remotePort: number, timeoutMs: number, localPort?: number): Promise<PortForward> {
+    const what = `kubectl port-forward to ${namespace}/${target}:${remotePort}`;
     const child: ResultPromise = execa(
       this.binaries.kubectl,
-      [...this.accessFlags('kubectl'), 'port-forward', '-n', namespace, target, `:${remotePort}`, '--address', '127.0.0.1'],
+      [...this.accessFlags('kubectl'), 'port-forward', '-n', namespace, target, `${localPort ?? ''}:${remotePort}`, '--address', '127.0.0.1'],
       { env: this.env, reject: false, buffer: false, stdin: 'ignore' },
     );
-    let printed = '';
-    child.stdout?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (printed += chunk.toString()));
     const close = async () => {
       child.kill('SIGTERM');
       await child.catch(() => undefined);
     };
+    let printed = '';
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
-      const port = await pollUntil({ what: `kubectl port-forward to ${namespace}/${target}:${remotePort}`, timeoutMs, intervalMs: 100 }, async () => {
-        const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(printed);
-        if (match) return { done: true, value: Number(match[1]) };
-        if (child.exitCode !== null) throw new MeshproofError(`kubectl port-forward to ${namespace}/${target} exited: ${printed.trim()}`);
-        return { done: false, seen: printed.trim() || 'no output yet' };
+      const port = await new Promise<number>((resolve, reject) => {
+        let forwarding = false;
+        // Read for as long as kubectl runs, or its pipe fills with "Handling connection for …" and it blocks; kept
+        // only until it forwards, as nothing it says after that is read.
+        const onOutput = (chunk: Buffer) => {
+          if (forwarding) return;
+          printed += chunk.toString();
+          const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(printed);
+          if (!match) return;
+          forwarding = true;
+          resolve(Number(match[1]));
+        };
+        child.stdout?.on('data', onOutput);
+        child.stderr?.on('data', onOutput);
+        // 'close', not 'exit': by then everything kubectl printed has been read.
+        child.once('close', () => {
+          // client-go's port forwarder, when it could not listen (kubernetes staging/src/k8s.io/client-go/tools/portforward/portforward.go).
+          if (localPort && /unable to listen on any of the requested ports/.test(printed)) reject(new LocalPortTakenError(localPort, printed.trim()));
+          else reject(new MeshproofError(`${what} exited: ${printed.trim() || 'it printed nothing'}`));
+        });
+        deadline.addEventListener('abort', () =>
+          reject(new MeshproofError(`${what} did not start forwarding within ${formatDuration(timeoutMs)}; it printed: ${printed.trim() || 'nothing'}`)),
+        );
       });
       return { url: `http://127.0.0.1:${port}`, close };
     } catch (error) {

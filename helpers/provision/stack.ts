@@ -60,6 +60,8 @@ export type StackStep = KindClusterStep | HelmReleaseStep | ApplyStep | PinnedCo
 export interface StackPhase {
   name: string;
   step: StackStep;
+  /** One of the lab's observability addons, which `meshproof cleanup --addons-only` removes and nothing else. */
+  addon?: true;
 }
 
 /** Namespaces whose Deployments must all be Available before the suites start. */
@@ -172,12 +174,40 @@ function manifests(files: string[], config: MeshproofConfig, rewrite?: (objects:
   return { kind: 'apply', files, objects };
 }
 
-function kindCluster(config: MeshproofConfig): KindClusterStep {
+/** The kind cluster the configuration asks for: the kind config with its name, node image and ingress host port. */
+export function kindClusterStep(config: MeshproofConfig): KindClusterStep {
   const configFile = 'fixtures/cluster/kind-cluster.yaml';
   const parsed = loadYamlData(configFile, kindClusterSchema);
   const kubernetes = config.kubernetes!;
-  const rendered = { ...parsed, name: config.clusterName, nodes: parsed.nodes.map((node) => ({ ...node, image: kubernetes.nodeImage })) };
+  // The first port mapping is the ingress's (ingressMapping reads it back): its host port is MESHPROOF_INGRESS_PORT.
+  let ingressSet = false;
+  const nodes = parsed.nodes.map((node) => {
+    const extraPortMappings = node.extraPortMappings?.map((mapping) => {
+      if (ingressSet) return mapping;
+      ingressSet = true;
+      return { ...mapping, hostPort: config.ingressPort };
+    });
+    return { ...node, image: kubernetes.nodeImage, ...(extraPortMappings && { extraPortMappings }) };
+  });
+  const rendered = { ...parsed, name: config.clusterName, nodes };
   return { kind: 'kind-cluster', name: config.clusterName, configFile, config: rendered, nodeImage: kubernetes.nodeImage, kubernetesVersion: kubernetes.version };
+}
+
+/** Where kind publishes the ingress gateway on the host: the kind config's first port mapping. */
+export interface IngressMapping {
+  listenAddress: string;
+  hostPort: number;
+  /** The node port it leads to, the gateway's NodePort (fixtures/istio/gateway-values.yaml). */
+  containerPort: number;
+}
+
+/** Where the kind cluster publishes the ingress; undefined when its config maps no port. */
+export function ingressMapping(step: KindClusterStep): IngressMapping | undefined {
+  const nodes = (step.config.nodes ?? []) as { extraPortMappings?: { hostPort: number; containerPort: number; listenAddress?: string }[] }[];
+  const mapping = nodes.flatMap((n) => n.extraPortMappings ?? [])[0];
+  // kind publishes a mapping without listenAddress on 0.0.0.0 (kubernetes-sigs/kind
+  // pkg/cluster/internal/providers/docker/provision.go, generatePortMappings); meshproof's file says 127.0.0.1.
+  return mapping && { listenAddress: mapping.listenAddress ?? '0.0.0.0', hostPort: mapping.hostPort, containerPort: mapping.containerPort };
 }
 
 /**
@@ -221,7 +251,7 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
   const istioVersion = config.istio.version;
   const addons = addonVersionsFor(istioVersion);
   const phases: StackPhase[] = [];
-  if (config.target === 'kind') phases.push({ name: `kind cluster ${config.clusterName}`, step: kindCluster(config) });
+  if (config.target === 'kind') phases.push({ name: `kind cluster ${config.clusterName}`, step: kindClusterStep(config) });
   phases.push(
     {
       name: `Istio CRDs (istio/base ${istioVersion})`,
@@ -260,17 +290,20 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
     {
       name: `Prometheus (${addons.prometheus.chart} ${addons.prometheus.version})`,
       step: helm({ release: 'prometheus', namespace: 'istio-system', ...addons.prometheus, valuesFiles: ['fixtures/addons/prometheus-values.yaml'], deployments: ['prometheus'] }),
+      addon: true,
     },
     // Before Grafana: its pod mounts this ConfigMap as the istio dashboard folder.
-    { name: `Istio ${istioVersion}'s Grafana dashboards (verified)`, step: grafanaDashboards(istioVersion) },
+    { name: `Istio ${istioVersion}'s Grafana dashboards (verified)`, step: grafanaDashboards(istioVersion), addon: true },
     {
       name: `Grafana (${addons.grafana.chart} ${addons.grafana.version})`,
       step: helm({ release: 'grafana', namespace: 'istio-system', ...addons.grafana, valuesFiles: ['fixtures/addons/grafana-values.yaml'], deployments: ['grafana'] }),
+      addon: true,
     },
-    { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)) },
+    { name: `Jaeger (${addons.jaegerImage})`, step: manifests(['fixtures/addons/jaeger.yaml'], config, withJaegerImage(addons.jaegerImage)), addon: true },
     {
       name: `Kiali (${addons.kiali.chart} ${addons.kiali.version})`,
       step: helm({ release: 'kiali', namespace: 'istio-system', ...addons.kiali, valuesFiles: ['fixtures/addons/kiali-values.yaml'], deployments: ['kiali'] }),
+      addon: true,
     },
     {
       name: 'Bookinfo (productpage, details, reviews v1/v2/v3, ratings) with its gateway and DestinationRules',

@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { applyLabFeature, filesFor, labDemos, resetLab } from '../../helpers/apply/lab.ts';
+import { applyLabFeature, filesFor, labDemos, labFeatureObjects, resetLab } from '../../helpers/apply/lab.ts';
+import { MeshproofError } from '../../helpers/errors.ts';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 import { useTempDirs } from '../support/temp.ts';
@@ -13,11 +14,22 @@ describe('the lab commands', () => {
     expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict']);
     expect(filesFor('fault-delay')).toEqual(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
     expect(() => filesFor('chaos')).toThrow(/no feature demo named "chaos"/);
+    // A wrong name is the user's input, like an invalid setting: exit code 2, with every name that would do.
+    const error = (() => {
+      try {
+        filesFor('chaos');
+      } catch (e) {
+        return e as MeshproofError;
+      }
+    })()!;
+    expect(error.exitCode).toBe(2);
+    expect(error.fix).toContain('traffic-shifting, fault-injection');
+    expect(error.fix).toContain('fault-delay');
   });
 
   it('apply-feature applies the file exactly as written, without meshproof\'s probe route', async () => {
     const cluster = new FakeCluster();
-    await applyLabFeature(cluster, loadConfig({}, tempDir()), 'request-routing');
+    await applyLabFeature(cluster, loadConfig({}, tempDir()), labFeatureObjects('request-routing'));
     expect(cluster.calls[0]!.input).toContain('exact: jason');
     expect(cluster.calls[0]!.input).not.toContain('meshproof-live-probe');
   });

@@ -76,10 +76,20 @@ describe('loadConfig', () => {
     ['MESHPROOF_CLUSTER_NAME', 'My Cluster', 'lowercase name'],
     ['MESHPROOF_TIMEOUT_CONFIG_LIVE', '90', 'a duration with a unit'],
     ['MESHPROOF_SKIP', 'warp-drive=not yet', 'unknown feature "warp-drive"'],
+    ['MESHPROOF_INGRESS_PORT', '80800', 'a TCP port number from 1 to 65535'],
+    ['MESHPROOF_INGRESS_PORT', '8080.5', 'a TCP port number from 1 to 65535'],
   ])('%s=%s is refused with what is allowed', (variable, value, allowed) => {
     const error = configError({ [variable]: value });
     expect(error.message).toContain(`${variable}=${value} is not valid`);
     expect(error.message).toContain(allowed);
+  });
+
+  it("takes the ingress host port from the file or the environment, the lab's 8080 otherwise", () => {
+    expect(loadConfig({}, tempDir()).ingressPort).toBe(8080);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'meshproof.config.yaml'), 'ingressPort: 18080\n');
+    expect(loadConfig({}, dir).ingressPort).toBe(18080);
+    expect(loadConfig({ MESHPROOF_INGRESS_PORT: '28080' }, dir).ingressPort).toBe(28080);
   });
 
   it('refuses a timeout variable that names no timeout (a typo would otherwise be ignored)', () => {

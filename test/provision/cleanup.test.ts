@@ -42,6 +42,30 @@ describe('meshproof cleanup', () => {
     expect(commands(cluster)).toEqual(['kubectl delete namespace traffic-gen bookinfo --ignore-not-found --wait=true']);
   });
 
+  it('removes only the observability addons with --addons-only, as the plan installed them, newest first', async () => {
+    const { cluster, phases, done } = run('addons');
+    await done;
+    const calls = commands(cluster);
+    expect(calls.map((c) => c.split(' ').slice(0, 3).join(' '))).toEqual([
+      'helm uninstall kiali',
+      'kubectl delete --ignore-not-found',
+      'helm uninstall grafana',
+      'kubectl delete configmap',
+      'helm uninstall prometheus',
+    ]);
+    const jaeger = cluster.calls.find((c) => c.args.includes('-f'))!;
+    expect(jaeger.input).toContain('name: jaeger-collector');
+    // The mesh's Telemetry is Istio's configuration, not an addon: it stays, as do Istio, the app and every namespace.
+    expect(jaeger.input).not.toContain('kind: Telemetry');
+    expect(calls).toContain('kubectl delete configmap istio-dashboards -n istio-system --ignore-not-found');
+    expect(calls.join('\n')).not.toMatch(/istiod|istio-base|istio-ingressgateway|namespace|crd/);
+    expect(phases.phases.map((p) => p.name)[0]).toMatch(/^remove Kiali \(/);
+    // The control: the whole lab's cleanup does remove Istio.
+    const lab = run('lab');
+    await lab.done;
+    expect(commands(lab.cluster)).toContain('helm uninstall istiod -n istio-system --wait --timeout 300s');
+  });
+
   it('deletes the kind cluster with --delete-cluster', async () => {
     const { cluster, done } = run('cluster');
     await done;

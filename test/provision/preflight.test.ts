@@ -1,17 +1,24 @@
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
 import { MeshproofError } from '../../helpers/errors.ts';
 import { clusterAccess } from '../../helpers/provision/cluster.ts';
-import { runPreflight, type PreflightOptions } from '../../helpers/provision/preflight.ts';
+import { preflightLabCluster, runPreflight, type PreflightOptions } from '../../helpers/provision/preflight.ts';
 import { ToolRunner } from '../../helpers/provision/runner.ts';
+import { freePort, holdPort, standInCalls, writeEngine, writeKubeconfig as writeLabKubeconfig } from '../support/lab-stand-ins.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 const tempDir = useTempDirs('meshproof-preflight-');
 
 async function preflightError(...args: Parameters<typeof runPreflight>): Promise<MeshproofError> {
   const error = await runPreflight(...args).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(MeshproofError);
+  return error as MeshproofError;
+}
+
+async function labPreflightError(...args: Parameters<typeof preflightLabCluster>): Promise<MeshproofError> {
+  const error = await preflightLabCluster(...args).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(MeshproofError);
   return error as MeshproofError;
 }
@@ -63,37 +70,129 @@ describe('preflight for kind', () => {
 
   it('passes on a running engine and advises when memory is short', async () => {
     const bin = tempDir();
-    writeScript(bin, 'docker', `echo '{"ServerVersion":"27.3.1","MemTotal":4294967296}'`);
-    const result = await runPreflight(kindConfig(), onPath(bin));
+    writeEngine(bin, { info: '{"ServerVersion":"27.3.1","MemTotal":4294967296}' });
+    const result = await runPreflight(kindConfig({ MESHPROOF_INGRESS_PORT: String(await freePort()) }), onPath(bin));
     expect(result.engine).toEqual({ name: 'docker', version: '27.3.1', memoryBytes: 4294967296 });
     expect(result.warnings[0]).toContain('Docker has 4.0 GiB of memory');
   });
 
   it('uses Podman when Docker is absent', async () => {
     const bin = tempDir();
-    writeScript(bin, 'podman', `echo '{"host":{"memTotal":17179869184},"version":{"Version":"5.2.0"}}'`);
-    const result = await runPreflight(kindConfig(), onPath(bin));
+    writeEngine(bin, { name: 'podman', info: '{"host":{"memTotal":17179869184},"version":{"Version":"5.2.0"}}' });
+    const result = await runPreflight(kindConfig({ MESHPROOF_INGRESS_PORT: String(await freePort()) }), onPath(bin));
     expect(result.engine).toEqual({ name: 'podman', version: '5.2.0', memoryBytes: 17179869184 });
     expect(result.warnings).toEqual([]);
   });
 });
 
+describe('the ingress host port, before kind is asked to publish it', () => {
+  const withPort = (port: number) => loadConfig({ MESHPROOF_TIMEOUT_PREFLIGHT: '3s', MESHPROOF_INGRESS_PORT: String(port) }, tempDir());
+  /** What this process is called in /proc: the holder the check must name when the test itself holds the port. */
+  const thisProcess = () => readFileSync(`/proc/${process.pid}/comm`, 'utf8').trim();
+
+  it('passes when the port is free, and says so', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const port = await freePort();
+    const result = await runPreflight(withPort(port), onPath(bin));
+    expect(result.ingress).toEqual({ address: `127.0.0.1:${port}`, state: 'free' });
+  });
+
+  it.runIf(process.platform === 'linux')('names the process that holds it, and a free port to move to', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const held = await holdPort();
+    try {
+      const error = await preflightError(withPort(held.port), onPath(bin));
+      expect(error.message).toBe(`127.0.0.1:${held.port}, where kind publishes the lab's ingress gateway, is taken by ${thisProcess()} (pid ${process.pid}).`);
+      const suggested = Number(/MESHPROOF_INGRESS_PORT=(\d+)/.exec(error.fix!)?.[1]);
+      expect(error.fix).toBe(`Stop it, or give the lab another host port: MESHPROOF_INGRESS_PORT=${suggested} (free now), and Bookinfo is at http://127.0.0.1:${suggested}/productpage.`);
+      expect(suggested).toBeGreaterThan(held.port);
+      expect(suggested).toBeLessThanOrEqual(held.port + 20);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it("accepts the port when this cluster's own kind node publishes the ingress there (the lab is up)", async () => {
+    const bin = tempDir();
+    const held = await holdPort();
+    try {
+      writeEngine(bin, { kindNodes: [`meshproof-control-plane\trunning\t127.0.0.1:${held.port}->30080/tcp, 127.0.0.1:41593->6443/tcp`] });
+      const result = await runPreflight(withPort(held.port), onPath(bin));
+      expect(result.ingress).toEqual({ address: `127.0.0.1:${held.port}`, state: 'lab', node: 'meshproof-control-plane' });
+      // The node was found by kind's cluster label, as kind finds it.
+      expect(standInCalls(bin, 'docker')).toContain('ps -a --filter label=io.x-k8s.kind.cluster=meshproof --format {{.Names}}\t{{.State}}\t{{.Ports}}');
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('names the container that publishes the port when it is not the lab\'s (another kind cluster, say)', async () => {
+    const bin = tempDir();
+    const held = await holdPort();
+    try {
+      writeEngine(bin, { containers: [`web\t0.0.0.0:5432->5432/tcp`, `old-lab-control-plane\t127.0.0.1:${held.port}->30080/tcp`] });
+      const error = await preflightError(withPort(held.port), onPath(bin));
+      expect(error.message).toBe(`127.0.0.1:${held.port}, where kind publishes the lab's ingress gateway, is taken by the container old-lab-control-plane (docker publishes the port for it).`);
+      expect(error.fix).toMatch(/^Stop it \(docker stop old-lab-control-plane\), or give the lab another host port/);
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('refuses a cluster that publishes the ingress on another port than configured: kind cannot move it', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    const error = await preflightError(withPort(await freePort()), onPath(bin));
+    expect(error.message).toMatch(/^the kind cluster meshproof publishes the ingress on 127\.0\.0\.1:8080, not on 127\.0\.0\.1:\d+ as configured/);
+    expect(error.fix).toContain('MESHPROOF_INGRESS_PORT=8080');
+  });
+
+  it('says how to start a lab whose node container is stopped', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\texited\t'] });
+    const error = await preflightError(withPort(await freePort()), onPath(bin));
+    expect(error.message).toBe('the kind cluster meshproof is not running: its node container meshproof-control-plane is exited.');
+    expect(error.fix).toContain('docker start meshproof-control-plane');
+  });
+});
+
+describe('preflight of the commands that act on the lab (cleanup, apply-feature, reset, monitor)', () => {
+  const config = () => loadConfig({ MESHPROOF_TIMEOUT_PREFLIGHT: '3s' }, tempDir());
+
+  it('says there is no kind cluster, and how to get one, without opening (downloading) the cluster tools', async () => {
+    const bin = tempDir();
+    writeEngine(bin);
+    const error = await labPreflightError(config(), onPath(bin));
+    expect(error.message).toBe('there is no kind cluster named meshproof (Docker has no container labelled io.x-k8s.kind.cluster=meshproof).');
+    expect(error.fix).toMatch(/^Build the lab first: npx meshproof deploy\n/);
+    expect(error.fix).toContain('MESHPROOF_TARGET=existing');
+  });
+
+  it("asks a running lab's API server once, through the run's kubectl, and says when it does not answer", async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    writeScript(bin, 'kubectl', `echo "$@" >> "${bin}/kubectl.calls"\necho 'The connection to the server 127.0.0.1:41593 was refused - did you specify the right host or port?' >&2\nexit 1`);
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const error = await labPreflightError(config(), { env: { PATH: bin }, openRunner: async () => runner });
+    expect(error.message).toMatch(/^the cluster of context "kind-meshproof" does not answer: `kubectl version -o json` failed \(exit code 1\):\nThe connection to the server 127\.0\.0\.1:41593 was refused/);
+    expect(error.fix).toContain('kubectl --context kind-meshproof get nodes');
+    expect(standInCalls(bin, 'kubectl')).toEqual(['--context kind-meshproof version -o json']);
+  });
+
+  it('passes a lab that runs and answers', async () => {
+    const bin = tempDir();
+    writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
+    writeScript(bin, 'kubectl', `echo '{"serverVersion":{"gitVersion":"v1.36.4"}}'`);
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const result = await preflightLabCluster(config(), { env: { PATH: bin }, openRunner: async () => runner });
+    expect(result.cluster).toEqual({ context: 'kind-meshproof', version: '1.36.4' });
+  });
+});
+
 describe('preflight for an existing cluster', () => {
-  function writeKubeconfig(): string {
-    const file = path.join(tempDir(), 'kubeconfig');
-    writeFileSync(
-      file,
-      [
-        'apiVersion: v1',
-        'kind: Config',
-        'clusters: [{name: lab, cluster: {server: "https://127.0.0.1:6443"}}]',
-        'users: [{name: me, user: {token: abc}}]',
-        'contexts: [{name: lab, context: {cluster: lab, user: me}}]',
-        'current-context: lab',
-      ].join('\n'),
-    );
-    return file;
-  }
+  const writeKubeconfig = () => writeLabKubeconfig(tempDir());
 
   const existing = (kubeconfig: string, extra: NodeJS.ProcessEnv = {}) =>
     loadConfig({ MESHPROOF_TARGET: 'existing', MESHPROOF_KUBECONFIG: kubeconfig, MESHPROOF_TIMEOUT_PREFLIGHT: '2s', ...extra }, tempDir());

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
 import { MeshproofError } from '../../helpers/errors.ts';
-import { applyStack, helmInstallArgs } from '../../helpers/provision/provision.ts';
+import { applyStack, helmInstallArgs, ingressUrlOnHost } from '../../helpers/provision/provision.ts';
 import { buildStackPlan, type HelmReleaseStep } from '../../helpers/provision/stack.ts';
 import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
@@ -78,6 +79,16 @@ describe('provisioning a fresh kind cluster', () => {
     expect(create.input).toContain('name: lab');
     expect(create.input).toContain(`image: ${config.kubernetes!.nodeImage}`);
     expect(create.input).toContain('containerPort: 30080');
+  });
+
+  it('publishes the ingress on MESHPROOF_INGRESS_PORT (8080 by default), where the run then reaches Bookinfo', async () => {
+    const hostPortOf = (input: string) => (parse(input) as { nodes: { extraPortMappings: { hostPort: number; containerPort: number }[] }[] }).nodes[0]!.extraPortMappings[0];
+    const moved = setup({ MESHPROOF_INGRESS_PORT: '18080' });
+    await moved.apply();
+    expect(hostPortOf(moved.cluster.calls.find((c) => c.tool === 'kind' && c.args[0] === 'create')!.input!)).toEqual({ containerPort: 30080, hostPort: 18080, listenAddress: '127.0.0.1', protocol: 'TCP' });
+    expect(ingressUrlOnHost(buildStackPlan(moved.config))).toBe('http://127.0.0.1:18080');
+    // The control: the lab's own port when the setting is not given.
+    expect(ingressUrlOnHost(buildStackPlan(setup().config))).toBe('http://127.0.0.1:8080');
   });
 
   it('installs each chart at the pinned version with its values file, --wait and a timeout', async () => {
