@@ -6,7 +6,7 @@ import { fromRoot } from '../../helpers/config/data-file.ts';
 const files = readdirSync(fromRoot('fixtures', 'features')).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('the lab feature files', () => {
-  it('are the seven demos of the lab, in its order', () => {
+  it("are the seven demos of the lab, in its order, then meshproof's versions of istio.io tasks", () => {
     expect(files).toEqual([
       '01-traffic-shifting.yaml',
       '02-fault-injection.yaml',
@@ -15,6 +15,7 @@ describe('the lab feature files', () => {
       '05-timeout-retry.yaml',
       '06-mirror-traffic.yaml',
       '07-mtls-strict.yaml',
+      '08-rate-limiting.yaml',
     ]);
   });
 

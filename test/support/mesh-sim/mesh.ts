@@ -10,6 +10,7 @@ import type { IstioExporter } from '../istio-exporter.ts';
 import { appOf, type Call } from './apps.ts';
 import { configDump } from './config-dump.ts';
 import { IstioConfig, routeMatches } from './istio-config.ts';
+import { InboundRateLimiter } from './local-rate-limit.ts';
 import { OutboundSidecar, type MeshNetwork, type SidecarFaults, type SimRequest, type SimResponse } from './sidecar.ts';
 import { requestLabels } from './telemetry.ts';
 import { fqdn, services, workload, workloads, type Workload } from './workloads.ts';
@@ -39,6 +40,8 @@ export type Breakage =
   | { kind: 'no-timeout' }
   | { kind: 'no-mirror' }
   | { kind: 'plaintext-accepted' }
+  | { kind: 'rate-limit-ignored' }
+  | { kind: 'bucket-never-refills' }
   | { kind: 'silent-telemetry'; workload: string }
   | { kind: 'legacy-client'; fails: 'dns' | 'refused' | 'timeout' };
 
@@ -163,6 +166,8 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, timeoutMs));
       return Promise.race([proxies.get(w.name)!.send(req), timeout]);
     };
+    const rateLimiter = new InboundRateLimiter(w, random);
+    const service = services.find((s) => s.endpoints.includes(w.name))!;
     const server = createServer(async (req, res) => {
       const peer = peerOf(req);
       const proxy = proxies.get(w.name)!;
@@ -177,14 +182,23 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const body = await readBody(req);
       const request = incoming(req, body);
       delete request.headers['x-meshsim-peer'];
+      const report = (status: number, flags: string[]) => {
+        if (net.silent(w.name)) return;
+        const source = peer ?? unknownSource;
+        options.exporter.add(requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: status, flags, mutualTls: peer !== undefined }), 1);
+      };
+      // A local rate limit filter runs in this sidecar before the app sees the request; its refusal is the
+      // sidecar's own reply, reported by the stats filter like any other (flag RL).
+      const refusal = rateLimiter.refusal(proxy.view, { ignored: !!broken('rate-limit-ignored'), neverRefills: !!broken('bucket-never-refills') });
+      if (refusal) {
+        write(res, refusal);
+        report(refusal.status, ['RL']);
+        return;
+      }
       answered[w.name] = (answered[w.name] ?? 0) + 1;
       const answer = await app(request, call);
       write(res, answer);
-      const service = services.find((s) => s.endpoints.includes(w.name))!;
-      if (!net.silent(w.name)) {
-        const source = peer ?? unknownSource;
-        options.exporter.add(requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: answer.status, flags: [], mutualTls: peer !== undefined }), 1);
-      }
+      report(answer.status, []);
     });
     server.on('connection', (socket) => {
       sockets.add(socket);
