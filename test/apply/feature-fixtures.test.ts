@@ -2,6 +2,8 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeObject, loadFixture, validateObject } from '../../helpers/apply/manifests.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
+import { featureCatalog } from '../../helpers/config/features.ts';
+import { localRateLimitOf } from '../../helpers/suite/steps/rate-limiting.ts';
 
 const files = readdirSync(fromRoot('fixtures', 'features')).filter((f) => f.endsWith('.yaml')).sort();
 
@@ -43,6 +45,21 @@ describe('the lab feature files', () => {
     const routes = (ratings!.object.spec as { http: { fault?: { abort?: unknown } }[] }).http;
     expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) expect(route.fault?.abort).toEqual({ percentage: { value: 10 }, httpStatus: 500 });
+  });
+});
+
+describe("meshproof's versions of istio.io tasks", () => {
+  it("08-rate-limiting.yaml: istio.io's local rate limit on productpage, which the catalogue's checks are written for", () => {
+    const limit = localRateLimitOf({ objects: loadFixture('fixtures/features/08-rate-limiting.yaml') });
+    // istio.io's task (the 1.31 docs): "configured to allow 4 requests/min", with the x-local-rate-limit header.
+    expect(limit).toEqual({ maxTokens: 4, tokensPerFill: 4, fillIntervalMs: 60_000, headers: { 'x-local-rate-limit': 'true' } });
+    // The burst must be able to meet the limit and the paced control to outlast a full bucket.
+    const checks = featureCatalog['rate-limiting'].checks;
+    expect(checks.burst.requests).toBeGreaterThan(limit.maxTokens + 1);
+    expect(checks.paced.requests).toBeGreaterThan(limit.maxTokens);
+    // The refusal the burst check and the live proof look for carries the fixture's own header.
+    const refusal = checks.burst.matcher.anyOf.find((m) => 'header' in m)!;
+    expect({ [refusal.header.name]: refusal.header.equals }).toEqual(limit.headers);
   });
 });
 
