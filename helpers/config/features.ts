@@ -75,6 +75,16 @@ export const featureCatalog = {
       counted: { title: 'each version counted the requests it served', judge: 'metric-increase', metric: 'requests at reviews by version', atLeast: 1 },
     },
   },
+  // istio.io's traffic-shifting task shows the same shift at 50/50 between v1 and v3: the A/B test, judged by the same
+  // per-request test as the canary.
+  'ab-testing': {
+    description: 'A/B testing: half of the traffic to reviews v1, half to v3',
+    fixtures: ['fixtures/features/09-ab-testing.yaml'],
+    checks: {
+      split: { title: '50 % of traffic to reviews v1, 50 % to v3', judge: 'weighted-split', weights: { 'reviews-v1': 50, 'reviews-v3': 50 }, concurrency: 8 },
+      counted: { title: 'each version counted the requests it served', judge: 'metric-increase', metric: 'requests at reviews by version', atLeast: 1 },
+    },
+  },
   'request-routing': {
     description: 'Header routing: user jason is routed to reviews v2, everyone else to v1',
     fixtures: ['fixtures/features/04-request-routing.yaml'],

@@ -8,7 +8,7 @@ import { localRateLimitOf } from '../../helpers/suite/steps/rate-limiting.ts';
 const files = readdirSync(fromRoot('fixtures', 'features')).filter((f) => f.endsWith('.yaml')).sort();
 
 describe('the lab feature files', () => {
-  it("are the seven demos of the lab, in its order, then meshproof's versions of istio.io tasks", () => {
+  it("are the seven demos of the lab, in its order, then meshproof's versions of two istio.io tasks", () => {
     expect(files).toEqual([
       '01-traffic-shifting.yaml',
       '02-fault-injection.yaml',
@@ -18,6 +18,7 @@ describe('the lab feature files', () => {
       '06-mirror-traffic.yaml',
       '07-mtls-strict.yaml',
       '08-rate-limiting.yaml',
+      '09-ab-testing.yaml',
     ]);
   });
 
@@ -60,6 +61,14 @@ describe("meshproof's versions of istio.io tasks", () => {
     // The refusal the burst check and the live proof look for carries the fixture's own header.
     const refusal = checks.burst.matcher.anyOf.find((m) => 'header' in m)!;
     expect({ [refusal.header.name]: refusal.header.equals }).toEqual(limit.headers);
+  });
+
+  it("09-ab-testing.yaml: the 50/50 of v1 and v3 istio.io's traffic-shifting task applies, as the catalogue judges it", () => {
+    const [vs] = loadFixture('fixtures/features/09-ab-testing.yaml');
+    const route = (vs!.object.spec as { http: { route: { destination: { subset: string }; weight: number }[] }[] }).http[0]!.route;
+    const weights = Object.fromEntries(route.map((r) => [`reviews-${r.destination.subset}`, r.weight]));
+    expect(weights).toEqual({ 'reviews-v1': 50, 'reviews-v3': 50 });
+    expect(weights).toEqual(featureCatalog['ab-testing'].checks.split.weights);
   });
 });
 

@@ -10,7 +10,7 @@ const kinds = (input: string) => parseAllDocuments(input).map((d) => d.toJS() as
 
 describe('the lab commands', () => {
   it('know the demos by the lab\'s names and by meshproof\'s feature names', () => {
-    expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict', 'rate-limiting']);
+    expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict', 'rate-limiting', 'ab-testing']);
     expect(filesFor('rate-limiting')).toEqual(['fixtures/features/08-rate-limiting.yaml']);
     expect(filesFor('fault-delay')).toEqual(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
     expect(() => filesFor('chaos')).toThrow(/no feature demo named "chaos"/);
