@@ -75,6 +75,16 @@ export const featureCatalog = {
       counted: { title: 'each version counted the requests it served', judge: 'metric-increase', metric: 'requests at reviews by version', atLeast: 1 },
     },
   },
+  // istio.io's traffic-shifting task shows the same shift at 50/50 between v1 and v3: the A/B test, judged by the same
+  // per-request test as the canary.
+  'ab-testing': {
+    description: 'A/B testing: half of the traffic to reviews v1, half to v3',
+    fixtures: ['fixtures/features/09-ab-testing.yaml'],
+    checks: {
+      split: { title: '50 % of traffic to reviews v1, 50 % to v3', judge: 'weighted-split', weights: { 'reviews-v1': 50, 'reviews-v3': 50 }, concurrency: 8 },
+      counted: { title: 'each version counted the requests it served', judge: 'metric-increase', metric: 'requests at reviews by version', atLeast: 1 },
+    },
+  },
   'request-routing': {
     description: 'Header routing: user jason is routed to reviews v2, everyone else to v1',
     fixtures: ['fixtures/features/04-request-routing.yaml'],
@@ -159,6 +169,36 @@ export const featureCatalog = {
         intervalMs: 1_000,
       },
       'ejection-counted': { title: "the client's sidecar reported the refusals as no healthy upstream (UH)", judge: 'metric-increase', metric: 'refusals from the in-mesh client to httpbin', atLeast: 10 },
+    },
+  },
+  'rate-limiting': {
+    description: "Local rate limit on productpage's sidecar: a bucket of 4 requests, refilled 4 every 60 s; beyond it, HTTP 429",
+    fixtures: ['fixtures/features/08-rate-limiting.yaml'],
+    checks: {
+      // The limiter's own answer (envoy local_ratelimit.cc): 429, body "local_rate_limited", and the header the
+      // fixture adds to it (kept equal to 08-rate-limiting.yaml by a self-test). productpage never answers 429.
+      burst: {
+        title: 'a burst beyond the bucket is served, or refused by the limiter (429 local_rate_limited, x-local-rate-limit: true)',
+        judge: 'all-match',
+        matcher: { anyOf: [{ status: 200 }, { status: 429, responseFlag: 'RL', header: { name: 'x-local-rate-limit', equals: 'true' } }] },
+        ...request(40, 20),
+      },
+      'burst-served': {
+        title: "productpage's sidecar served as many of the burst as the bucket holds and refills during it, and no more",
+        judge: 'metric-increase',
+        metric: 'requests productpage served to the in-mesh client',
+        atLeast: 1,
+      },
+      // The control: requests no faster than the bucket refills are never limited. One more than the bucket holds,
+      // so at least one is served by a refilled token whatever the bucket held when they began.
+      paced: { title: 'requests one refill period apart are all served', judge: 'all-match', matcher: { status: 200 }, ...request(5, 1) },
+      'burst-after': {
+        title: 'after the baseline is back, the same burst is served in full',
+        judge: 'all-match',
+        matcher: { status: 200 },
+        ...request(40, 20),
+        control: 'after',
+      },
     },
   },
   'timeouts-retries': {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as istioNetworking from '@kubernetes-models/istio/networking.istio.io/v1';
+import * as istioNetworkingAlpha from '@kubernetes-models/istio/networking.istio.io/v1alpha3';
 import * as istioSecurity from '@kubernetes-models/istio/security.istio.io/v1';
 import * as istioTelemetry from '@kubernetes-models/istio/telemetry.istio.io/v1';
 import * as apps from 'kubernetes-models/apps/v1';
@@ -40,9 +41,12 @@ export class ManifestError extends MeshproofError {
 
 type Model = { apiVersion: string; kind: string; new (data: unknown): { validate(): void } };
 
-/** apiVersion/kind → model class, from every class the model packages export for the kinds meshproof uses. */
+/**
+ * apiVersion/kind → model class, from every class the model packages export for the kinds meshproof uses. Istio
+ * serves EnvoyFilter only as networking.istio.io/v1alpha3 (it never reached v1), hence that group too.
+ */
 const models = new Map<string, Model>();
-for (const group of [core, apps, batch, istioNetworking, istioSecurity, istioTelemetry]) {
+for (const group of [core, apps, batch, istioNetworking, istioNetworkingAlpha, istioSecurity, istioTelemetry]) {
   for (const exported of Object.values(group)) {
     const model = exported as unknown as Model;
     if (typeof exported === 'function' && typeof model.apiVersion === 'string' && typeof model.kind === 'string') {

@@ -75,10 +75,13 @@ export function transportOutcome(record: RequestRecord): TransportOutcome {
  * are the texts Envoy writes for each case (envoyproxy/envoy: source/extensions/filters/http/fault/fault_filter.cc
  * "fault filter abort"; source/common/router/router.cc "no healthy upstream", "upstream request timeout", and
  * "upstream connect error or disconnect/reset before headers. reset reason: <reason>" with the reasons of
- * source/common/http/utility.cc resetReasonToString). A body Envoy did not write gives no flag.
+ * source/common/http/utility.cc resetReasonToString; source/extensions/filters/http/local_ratelimit/local_ratelimit.cc
+ * "local_rate_limited" with the flag RateLimited, "RL" in envoy/stream_info/stream_info.h). A body Envoy did not
+ * write gives no flag.
  */
 const localReplies: [RegExp, string][] = [
   [/^fault filter abort/, 'FI'],
+  [/^local_rate_limited/, 'RL'],
   [/^no healthy upstream/, 'UH'],
   [/^upstream request timeout/, 'UT'],
   [/^upstream connect error or disconnect\/reset before headers\. .*reset reason: overflow/, 'UO'],

@@ -2,10 +2,11 @@ import type { AppliedConfig } from '../apply/feature-config.ts';
 import { awaitConfigLive, probeAnswer } from '../gate/config-live.ts';
 import { probeUserAgent } from '../apply/live-probe.ts';
 import { awaitProxiesHave, proxyExpectations, type ProxiesProven } from '../gate/proxy-config.ts';
+import { describeMatcher, matches, type RequestMatcher } from '../judge/matchers.ts';
 import { describeOutcome, refusedAfterConnect, transportOutcome } from '../judge/outcomes.ts';
 import { sendFromPod } from '../observe/mesh-client.ts';
 import { httpRequest } from '../net/http.ts';
-import type { StepEnv } from './step-env.ts';
+import { checkOf, plannedRequests, type StepEnv } from './step-env.ts';
 
 /**
  * Proofs that the configuration just applied is the one serving, before any sample is taken: first in every
@@ -66,6 +67,33 @@ export function proveCircuitBreakerTrips(env: StepEnv, what: string): Promise<st
     return refused > 0
       ? { done: true, value: undefined, seen: `${refused} of 20 concurrent requests refused with 503` }
       : { done: false, seen: `all 20 concurrent requests admitted: statuses ${[...new Set(burst.map((r) => r.status))].join(', ')}` };
+  });
+}
+
+/**
+ * A local rate limit on the data path, by its effect, which only it can have: productpage never answers 429, so a
+ * burst from the in-mesh client that meets the limiter's own answer (429 "local_rate_limited" with its header: the
+ * refusal the catalogue's burst check names) has met the new filter in productpage's sidecar. An EnvoyFilter has no
+ * route to probe, and the filter's name in the listener would not say which apply put it there.
+ */
+export function proveRateLimited(env: StepEnv, what: string): Promise<string> {
+  const { timeouts, alpha } = env.config;
+  const burst = checkOf('rate-limiting', 'burst', 'all-match');
+  const refusal = (burst.matcher as RequestMatcher).anyOf?.find((m) => m.status === 429);
+  if (!refusal) throw new Error('rate-limiting/burst names no 429 refusal to prove the limit by');
+  const count = plannedRequests(burst.requests, alpha);
+  return awaitConfigLive({ what, timeoutMs: timeouts.configLive, intervalMs: timeouts.configLivePoll }, async () => {
+    const records = await sendFromPod(env.meshClient, {
+      url: env.meshUrls.productpage,
+      count,
+      concurrency: burst.concurrency,
+      timeoutMs: timeouts.request,
+      keepHeaders: refusal.header ? [refusal.header.name] : [],
+    });
+    const refused = records.filter((r) => matches(refusal, r)).length;
+    return refused > 0
+      ? { done: true, value: undefined, seen: `${refused} of ${count} requests to productpage refused by the limiter (${describeMatcher(refusal)})` }
+      : { done: false, seen: `none of ${count} requests to productpage refused by the limiter: ${[...new Set(records.map(describeOutcome))].join(', ')}` };
   });
 }
 

@@ -11,7 +11,8 @@ const kinds = (input: string) => parseAllDocuments(input).map((d) => d.toJS() as
 
 describe('the lab commands', () => {
   it('know the demos by the lab\'s names and by meshproof\'s feature names', () => {
-    expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict']);
+    expect([...labDemos().keys()]).toEqual(['traffic-shifting', 'fault-injection', 'circuit-breaker', 'request-routing', 'timeout-retry', 'mirror-traffic', 'mtls-strict', 'rate-limiting', 'ab-testing']);
+    expect(filesFor('rate-limiting')).toEqual(['fixtures/features/08-rate-limiting.yaml']);
     expect(filesFor('fault-delay')).toEqual(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
     expect(() => filesFor('chaos')).toThrow(/no feature demo named "chaos"/);
     // A wrong name is the user's input, like an invalid setting: exit code 2, with every name that would do.
@@ -38,7 +39,14 @@ describe('the lab commands', () => {
     const cluster = new FakeCluster();
     await resetLab(cluster, loadConfig({}, tempDir()));
     const [remove, reapply] = cluster.calls;
-    expect(kinds(remove!.input!)).toEqual(['VirtualService/reviews', 'VirtualService/ratings', 'PeerAuthentication/default', 'DestinationRule/httpbin', 'VirtualService/httpbin']);
+    expect(kinds(remove!.input!)).toEqual([
+      'VirtualService/reviews',
+      'VirtualService/ratings',
+      'PeerAuthentication/default',
+      'EnvoyFilter/productpage-local-ratelimit',
+      'DestinationRule/httpbin',
+      'VirtualService/httpbin',
+    ]);
     expect(kinds(reapply!.input!)).toContain('DestinationRule/reviews');
   });
 });

@@ -40,14 +40,16 @@ describe('what became of a request', () => {
     expect(envoyResponseFlag({ status: 503, body: 'no healthy upstream' })).toBe('UH');
     expect(envoyResponseFlag({ status: 500, body: 'fault filter abort' })).toBe('FI');
     expect(envoyResponseFlag({ status: 504, body: 'upstream request timeout' })).toBe('UT');
+    expect(envoyResponseFlag({ status: 429, body: 'local_rate_limited' })).toBe('RL');
     expect(
       envoyResponseFlag({
         status: 503,
         body: 'upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused',
       }),
     ).toBe('UF');
-    // httpbin's own 503 and a 200 carrying the words are not Envoy's.
+    // httpbin's own 503 and 429, and a 200 carrying the words, are not Envoy's.
     expect(envoyResponseFlag({ status: 503, body: '' })).toBeUndefined();
+    expect(envoyResponseFlag({ status: 429, body: '' })).toBeUndefined();
     expect(envoyResponseFlag({ status: 200, body: 'no healthy upstream' })).toBeUndefined();
   });
 

@@ -125,6 +125,15 @@ describe('meshproof plan on the feature files', () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it("validates the rate limit's EnvoyFilter against Istio's v1alpha3 schema, naming the field it refuses", async () => {
+    const listed = await meshproof(['plan']);
+    expect(listed.stdout).toContain('- rate-limiting: EnvoyFilter bookinfo/productpage-local-ratelimit (fixtures/features/08-rate-limiting.yaml)');
+    const fixtures = brokenCopy('features/08-rate-limiting.yaml', (text) => text.replace('applyTo: HTTP_FILTER', 'applyTo: HTTP_FILTERS'));
+    const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
+    expect(run.exitCode, run.all).toBe(2);
+    expect(run.stderr).toContain('meshproof: fixtures/features/08-rate-limiting.yaml: EnvoyFilter bookinfo/productpage-local-ratelimit: spec.configPatches.0.applyTo: must be equal to one of the allowed values');
+  });
+
   it('refuses a feature file that is not YAML', async () => {
     const fixtures = brokenCopy('features/07-mtls-strict.yaml', (text) => text.replace('mode: STRICT', 'mode: [STRICT'));
     const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });

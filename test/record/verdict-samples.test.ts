@@ -10,7 +10,7 @@ const dir = fromRoot('docs', 'recordings', 'verdicts');
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
 
 describe('the per-verdict sample recordings', () => {
-  it('give every control and every new verdict a healthy and a broken recording', () => {
+  it('give every control, every verdict added with them and every verdict of the features added since a healthy and a broken recording', () => {
     const checks = [
       'mtls-strict.plaintext-before',
       'mtls-strict.plaintext-refused',
@@ -21,6 +21,12 @@ describe('the per-verdict sample recordings', () => {
       'circuit-breaker.ejection',
       'timeouts-retries.no-retries-before',
       'timeouts-retries.retries',
+      'rate-limiting.burst',
+      'rate-limiting.burst-served',
+      'rate-limiting.paced',
+      'rate-limiting.burst-after',
+      'ab-testing.split',
+      'ab-testing.counted',
     ];
     expect(files).toEqual(checks.flatMap((c) => [`${c}.broken.json`, `${c}.healthy.json`]).sort());
   });

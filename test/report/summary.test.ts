@@ -33,7 +33,7 @@ describe('the conformance summary', () => {
     expect(summary.features.kiali).toMatchObject({ status: 'skipped', reason: 'skipped by MESHPROOF_SKIP: no UI checks today' });
     expect(summary.features.mirroring.status).toBe('not-run');
     expect(summary.result).toBe('failed');
-    expect(summary.totals).toEqual({ passed: 2, failed: 1, skipped: 1, 'not-run': 8 });
+    expect(summary.totals).toEqual({ passed: 2, failed: 1, skipped: 1, 'not-run': 10 });
     expect(JSON.parse(readFileSync(path.join(reportsDir, 'conformance-summary.json'), 'utf8'))).toEqual(summary);
   });
 
@@ -70,7 +70,7 @@ describe('the conformance summary', () => {
     expect(summary.features.jaeger).toMatchObject({ status: 'not-run', reason: 'its tests ended without recording a verdict' });
     expect(summary.features.grafana).toMatchObject({ status: 'not-run', reason: expect.stringContaining('its suite did not run in this run') });
     expect(summary.result).toBe('failed');
-    expect(summary.reason).toBe('failed: traffic-shifting, mirroring; not run: request-routing, fault-delay, fault-abort, circuit-breaker, timeouts-retries, mtls-strict, prometheus, grafana, jaeger');
+    expect(summary.reason).toBe('failed: traffic-shifting, mirroring; not run: ab-testing, request-routing, fault-delay, fault-abort, circuit-breaker, rate-limiting, timeouts-retries, mtls-strict, prometheus, grafana, jaeger');
   });
 
   it('is incomplete with the failed setup phase as the reason of every feature, skipped ones aside', () => {
@@ -81,6 +81,6 @@ describe('the conformance summary', () => {
     expect(summary.reason).toBe('setup failed at phase "addons": helm upgrade --install kiali failed');
     expect(summary.features['traffic-shifting']).toMatchObject({ status: 'not-run', reason: 'setup failed at phase "addons": helm upgrade --install kiali failed' });
     expect(summary.features.kiali).toMatchObject({ status: 'skipped', reason: 'skipped by MESHPROOF_SKIP: not today' });
-    expect(conformanceHeadline(summary)).toBe('conformance incomplete — 0 passed, 0 failed, 1 skipped, 11 not run');
+    expect(conformanceHeadline(summary)).toBe('conformance incomplete — 0 passed, 0 failed, 1 skipped, 13 not run');
   });
 });

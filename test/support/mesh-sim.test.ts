@@ -4,7 +4,10 @@ import { loadFixture } from '../../helpers/config/manifests.ts';
 import { sendFromPod } from '../../helpers/observe/mesh-client.ts';
 import { bookinfoMeshUrls } from '../../helpers/suite/step-env.ts';
 import { startIstioExporter, type IstioExporter } from './istio-exporter.ts';
+import { IstioConfig } from './mesh-sim/istio-config.ts';
+import { InboundRateLimiter } from './mesh-sim/local-rate-limit.ts';
 import { startSimMesh, type SimMesh } from './mesh-sim/mesh.ts';
+import { workload } from './mesh-sim/workloads.ts';
 
 /**
  * The simulated mesh itself: the self-tests of the steps trust it, so the facts it models are checked here
@@ -70,6 +73,52 @@ describe('the simulated mesh', () => {
       labels: { response_code: '500', destination_workload: 'unknown', destination_service: 'ratings.bookinfo.svc.cluster.local' },
     });
     expect(sim.stats().answered['ratings-v1'] ?? 0).toBe(before);
+  });
+
+  it("limits productpage's inbound side by the EnvoyFilter's bucket: its size at once, then one token per refill period, never more than its size", () => {
+    const limit = new IstioConfig(objects(['fixtures/features/08-rate-limiting.yaml']));
+    let now = 0;
+    const limiter = new InboundRateLimiter(workload('productpage-v1'), () => 0.5, () => now);
+    const passed = (count: number) => Array.from({ length: count }, () => limiter.refusal(limit, {}) === undefined).filter(Boolean).length;
+    expect(passed(10)).toBe(4);
+    // 4 tokens every 60 s: one comes back every 15 s, continuously, not 4 at once at the minute.
+    now += 14_999;
+    expect(passed(1)).toBe(0);
+    now += 1;
+    expect(passed(3)).toBe(1);
+    now += 600_000;
+    expect(passed(10)).toBe(4);
+    expect(limiter.refusal(limit, {})).toEqual({ status: 429, headers: { 'content-type': 'text/plain', 'x-local-rate-limit': 'true' }, body: 'local_rate_limited' });
+    // Broken on purpose: a bucket whose tokens never come back, a sidecar that ignores the filter.
+    now += 600_000;
+    expect(limiter.refusal(limit, { neverRefills: true })?.status).toBe(429);
+    expect(limiter.refusal(limit, { ignored: true })).toBeUndefined();
+  });
+
+  it('limits nothing without filter_enabled, and refuses nothing without filter_enforced (FilterConfig::enabled, ::enforced)', () => {
+    const [filter] = objects(['fixtures/features/08-rate-limiting.yaml']);
+    const value = (filter!.spec as { configPatches: { patch: { value: { typed_config: { value: Record<string, unknown> } } } }[] }).configPatches[0]!.patch.value.typed_config.value;
+    for (const missing of ['filter_enabled', 'filter_enforced']) {
+      const { [missing]: _dropped, ...rest } = value;
+      const copy = structuredClone(filter!);
+      (copy.spec as { configPatches: { patch: { value: { typed_config: { value: unknown } } } }[] }).configPatches[0]!.patch.value.typed_config.value = rest;
+      const limiter = new InboundRateLimiter(workload('productpage-v1'), () => 0.5, () => 0);
+      expect(Array.from({ length: 10 }, () => limiter.refusal(new IstioConfig([copy]), {})).filter(Boolean)).toHaveLength(0);
+    }
+  });
+
+  it('answers the limited requests in productpage\'s sidecar (429 RL, counted by it), while the client\'s sidecar sees an upstream 429', async () => {
+    exporter.restart();
+    const limit = objects(['fixtures/features/08-rate-limiting.yaml']);
+    const before = sim.stats().answered['productpage-v1'] ?? 0;
+    sim.apply(limit);
+    const records = await sendFromPod(sim.meshClient, { url: bookinfoMeshUrls.productpage, count: 10, concurrency: 10, timeoutMs: 5_000, keepHeaders: ['x-local-rate-limit'] });
+    sim.delete(limit);
+    expect(records.filter((r) => r.status === 200)).toHaveLength(4);
+    expect(records.filter((r) => r.status === 429).map((r) => `${r.body} ${r.headers?.['x-local-rate-limit']}`)).toEqual(Array(6).fill('local_rate_limited true'));
+    expect(sim.stats().answered['productpage-v1']! - before).toBe(4);
+    expect(series({ reporter: 'destination', destination_workload: 'productpage-v1', response_code: '429' })[0]).toMatchObject({ value: 6, labels: { response_flags: 'RL' } });
+    expect(series({ reporter: 'source', destination_service_name: 'productpage', response_code: '429' })[0]).toMatchObject({ value: 6, labels: { response_flags: '-' } });
   });
 
   it('sends every try of a retried request to the destination, which counts each, while the client counts one (URX)', async () => {

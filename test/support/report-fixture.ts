@@ -9,7 +9,7 @@ import { runNestedSuites, type NestedRun } from './nested-run.ts';
 /**
  * A conformance run with every kind of ending a report must show, made by the real mechanics (featureTest,
  * mustPass, finishRun, the Allure reporter) from the shipped sample recordings: features that pass (with a chart
- * of every verdict kind between them), one that fails, one skipped by MESHPROOF_SKIP and four that never ran.
+ * of every verdict kind between them), one that fails, one skipped by MESHPROOF_SKIP and six that never ran.
  */
 const samples = fromRoot('docs', 'recordings');
 const verdicts = path.join(samples, 'verdicts');

@@ -1,10 +1,12 @@
 /**
  * Makes the per-verdict sample recordings in docs/recordings/verdicts/: for every verdict the sound-verdicts work
- * added (the controls, the mTLS outcome, jason's abort rate, the ejection, the retries), one recording of the
- * healthy simulated mesh and one of the mesh broken the way that verdict exists to catch. Each is the real
- * output of the suite's step (helpers/suite/steps/) against test/support/mesh-sim and a real Prometheus, with
- * the lab's own files: the healthy ejection sample really waited the lab's 3 minutes.
- * Run: npx tsx test/support/verdict-samples.ts   (about five minutes)
+ * added (the controls, the mTLS outcome, jason's abort rate, the ejection, the retries) and every verdict of the
+ * features added since (the rate limit, the A/B test), one recording of the healthy simulated mesh and one of the
+ * mesh broken the way that verdict exists to catch. Each is the real output of the suite's step
+ * (helpers/suite/steps/) against test/support/mesh-sim and a real Prometheus, with the files the suites apply: the
+ * healthy ejection sample really waited the lab's 3 minutes, the rate limit's its 60 s bucket.
+ * Run: npx tsx test/support/verdict-samples.ts   (about fifteen minutes)
+ *      npx tsx test/support/verdict-samples.ts rate-limiting/paced,ab-testing/split   (only those checks)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,9 @@ import type { Recording } from '../../helpers/record/recording.ts';
 import type { Observed } from '../../helpers/suite/step-env.ts';
 import { observeAbortRate, observeDelayForJasonOnly } from '../../helpers/suite/steps/faults.ts';
 import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../../helpers/suite/steps/mtls.ts';
+import { observeBurstServedAfter, observeRateLimit } from '../../helpers/suite/steps/rate-limiting.ts';
 import { observeCircuitBreaker, observeEjection, observeNoRetriesBefore, observeRetries } from '../../helpers/suite/steps/resilience.ts';
+import { observeAbSplit } from '../../helpers/suite/steps/routing.ts';
 import type { Breakage } from './mesh-sim/mesh.ts';
 import { startSimHarness } from './mesh-sim/harness.ts';
 
@@ -22,7 +26,10 @@ type Harness = Awaited<ReturnType<typeof startSimHarness>> & { lastApplied?: Awa
 
 interface Sample {
   check: string;
-  /** Runs the step on the mesh as it is and returns what it observed. */
+  /**
+   * Runs the step on the mesh as it is and returns what it observed. Samples that share this function (and then
+   * their files) share one healthy run: a step makes several checks' recordings at once.
+   */
   observe: (h: Harness) => Promise<Observed>;
   /** Files applied first (none: the baseline). */
   files?: (h: Harness) => string[];
@@ -37,6 +44,14 @@ const abortOnlyOthers = (h: Harness) => [
   h.variant('fixtures/features/02-fault-injection.yaml', [['fixedDelay: 7s\n        abort:\n          percentage:\n            value: 10\n          httpStatus: 500\n', 'fixedDelay: 7s\n']]),
 ];
 
+const rateLimit = ['fixtures/features/08-rate-limiting.yaml'];
+const observeRateLimited = (h: Harness) => observeRateLimit(h.env, h.lastApplied!);
+const rateLimitWithoutHeader = (h: Harness) => [
+  h.variant(rateLimit[0]!, [['              response_headers_to_add:\n                - append_action: OVERWRITE_IF_EXISTS_OR_ADD\n                  header:\n                    key: x-local-rate-limit\n                    value: "true"\n', '']]),
+];
+const abTest = ['fixtures/features/09-ab-testing.yaml'];
+const observeAbTest = (h: Harness) => observeAbSplit(h.env);
+
 const samples: Sample[] = [
   { check: 'mtls-strict/plaintext-before', observe: (h) => observePlaintextServedBefore(h.env), broken: { breakage: { kind: 'legacy-client', fails: 'refused' }, why: 'the client outside the mesh cannot connect at all' } },
   { check: 'mtls-strict/plaintext-refused', files: () => strict, observe: (h) => observeStrictMtls(h.env), broken: { breakage: { kind: 'plaintext-accepted' }, why: 'STRICT does not hold' } },
@@ -47,29 +62,45 @@ const samples: Sample[] = [
   { check: 'circuit-breaker/ejection', files: () => breaker, observe: (h) => observeEjection(h.envWith({ ejectionPoll: 2_000 }), h.lastApplied!), broken: { breakage: { kind: 'no-outlier-detection' }, why: 'nothing is ejected' } },
   { check: 'timeouts-retries/no-retries-before', observe: (h) => observeNoRetriesBefore(h.env), broken: { files: () => retries, why: 'the retry policy is still in place' } },
   { check: 'timeouts-retries/retries', files: () => retries, observe: (h) => observeRetries(h.env), broken: { breakage: { kind: 'no-retries' }, why: 'the mesh does not retry' } },
+  { check: 'rate-limiting/burst', files: () => rateLimit, observe: observeRateLimited, broken: { files: rateLimitWithoutHeader, why: "the limiter's 429s lack the header the file names" } },
+  { check: 'rate-limiting/burst-served', files: () => rateLimit, observe: observeRateLimited, broken: { breakage: { kind: 'rate-limit-ignored' }, why: 'the sidecar does not limit' } },
+  { check: 'rate-limiting/paced', files: () => rateLimit, observe: observeRateLimited, broken: { breakage: { kind: 'bucket-never-refills' }, why: 'tokens never come back' } },
+  { check: 'rate-limiting/burst-after', observe: (h) => observeBurstServedAfter(h.envWith({ configLive: 1_000 })), broken: { files: () => rateLimit, why: 'the baseline was not restored' } },
+  { check: 'ab-testing/split', files: () => abTest, observe: observeAbTest, broken: { breakage: { kind: 'wrong-weights', weights: { v1: 65, v3: 35 } }, why: 'the mesh routes 65/35' } },
+  { check: 'ab-testing/counted', files: () => abTest, observe: observeAbTest, broken: { breakage: { kind: 'silent-telemetry', workload: 'reviews-v1' }, why: "reviews-v1's sidecar reports nothing" } },
 ];
 
-async function record(h: Harness, sample: Sample, files: string[] | undefined, breakage: Breakage | undefined): Promise<Recording> {
+async function observeOn(h: Harness, sample: Sample, files: string[] | undefined, breakage: Breakage | undefined): Promise<Observed> {
   if (files) h.lastApplied = await h.apply(files);
   if (breakage) h.sim.break(breakage);
   try {
-    const observed = await sample.observe(h);
-    const recording = observed.recordings.find((r) => r.check === sample.check);
-    if (!recording) throw new Error(`${sample.check}: the step made no such recording (it made ${observed.recordings.map((r) => r.check).join(', ')})`);
-    return { ...recording, runId: 'sample' };
+    return await sample.observe(h);
   } finally {
     await h.restoreOutstanding();
   }
 }
 
+function recordingFor(sample: Sample, observed: Observed): Recording {
+  const recording = observed.recordings.find((r) => r.check === sample.check);
+  if (!recording) throw new Error(`${sample.check}: the step made no such recording (it made ${observed.recordings.map((r) => r.check).join(', ')})`);
+  return { ...recording, runId: 'sample' };
+}
+
+/** The samples of these checks (comma-separated), or of every check. */
 export async function makeVerdictSamples(only?: string): Promise<Record<string, Recording>> {
+  const wanted = only?.split(',').map((c) => c.trim());
+  const unknown = wanted?.filter((c) => !samples.some((s) => s.check === c)) ?? [];
+  if (unknown.length > 0) throw new Error(`no sample for ${unknown.join(', ')}; known: ${samples.map((s) => s.check).join(', ')}`);
   const h: Harness = await startSimHarness({ seed: 21 });
   const made: Record<string, Recording> = {};
+  const healthyRuns = new Map<Sample['observe'], Observed>();
   try {
-    for (const sample of samples.filter((s) => !only || s.check === only)) {
+    for (const sample of samples.filter((s) => !wanted || wanted.includes(s.check))) {
       const name = sample.check.replace('/', '.');
-      made[`${name}.healthy`] = await record(h, sample, sample.files?.(h), undefined);
-      made[`${name}.broken`] = await record(h, sample, sample.broken.files?.(h) ?? sample.files?.(h), sample.broken.breakage);
+      const healthy = healthyRuns.get(sample.observe) ?? (await observeOn(h, sample, sample.files?.(h), undefined));
+      healthyRuns.set(sample.observe, healthy);
+      made[`${name}.healthy`] = recordingFor(sample, healthy);
+      made[`${name}.broken`] = recordingFor(sample, await observeOn(h, sample, sample.broken.files?.(h) ?? sample.files?.(h), sample.broken.breakage));
       process.stderr.write(`${sample.check}: made (broken: ${sample.broken.why})\n`);
     }
   } finally {

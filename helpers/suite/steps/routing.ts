@@ -30,7 +30,7 @@ function reviewsApi(env: StepEnv, concurrency: number, session?: BookinfoSession
  * Prometheus' side of a batch: reviews' destination sidecars must have counted, per version, the responses each
  * version served (the feature's `counted` check, one recording per version).
  */
-async function countedPerVersion(env: StepEnv, feature: 'traffic-shifting' | 'request-routing', before: Snapshot, records: RequestRecord[]) {
+async function countedPerVersion(env: StepEnv, feature: 'traffic-shifting' | 'ab-testing' | 'request-routing', before: Snapshot, records: RequestRecord[]) {
   const served = new Map<string, number>();
   for (const r of records) if (r.status === 200 && r.classification?.startsWith('reviews-v')) served.set(r.classification, (served.get(r.classification) ?? 0) + 1);
   const total = [...served.values()].reduce((a, b) => a + b, 0);
@@ -47,19 +47,25 @@ async function countedPerVersion(env: StepEnv, feature: 'traffic-shifting' | 're
 }
 
 /**
- * The canary split as the responses show it and as Prometheus counted it: sampled look by look through the
+ * A weighted split as the responses show it and as Prometheus counted it: sampled request by request through the
  * gateway (helpers/suite/sampling.ts), then per version in reviews' destination-side istio_requests_total.
  */
-export async function observeCanarySplit(env: StepEnv): Promise<Observed> {
+async function observeWeightedSplit(env: StepEnv, feature: 'traffic-shifting' | 'ab-testing'): Promise<Observed> {
   const { alpha } = env.config;
-  const check = checkOf('traffic-shifting', 'split', 'weighted-split');
+  const check = checkOf(feature, 'split', 'weighted-split');
   const before = await baselineOf(env, reviewsByVersion);
-  const weights = { ...check.weights };
+  const weights: Record<string, number> = { ...check.weights };
   const expectation: Expectation = { judge: 'weighted-split', description: check.title, weights, alpha };
   const { records } = await sampleSplit({ weights, alpha }, reviewsApi(env, check.concurrency));
-  const counted = await countedPerVersion(env, 'traffic-shifting', before, records);
-  return { recordings: [recordingOf(env, 'traffic-shifting', check.id, check.title, expectation, records, counted.metrics), ...counted.recordings] };
+  const counted = await countedPerVersion(env, feature, before, records);
+  return { recordings: [recordingOf(env, feature, check.id, check.title, expectation, records, counted.metrics), ...counted.recordings] };
 }
+
+/** The canary: 80/10/10 over v1, v2, v3. */
+export const observeCanarySplit = (env: StepEnv) => observeWeightedSplit(env, 'traffic-shifting');
+
+/** The A/B test: 50/50 over v1 and v3, judged by the same sequential test as the canary. */
+export const observeAbSplit = (env: StepEnv) => observeWeightedSplit(env, 'ab-testing');
 
 /** Who sends, for a routing check: a user who logs in, an anonymous visitor, or one who only sets the header. */
 type Sender = { user: string } | { anonymous: true } | { endUserHeader: string };

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { verdictsOf } from '../../../helpers/suite/step-env.ts';
 import { proveInEveryProxy, proveLiveViaIngress } from '../../../helpers/suite/live.ts';
-import { observeCanarySplit, observeMirroring, observeUserRouting } from '../../../helpers/suite/steps/routing.ts';
+import { observeAbSplit, observeCanarySplit, observeMirroring, observeUserRouting } from '../../../helpers/suite/steps/routing.ts';
 import { useSimulatedMesh } from '../../support/mesh-sim/harness.ts';
 import { prometheusAvailability } from '../../support/prometheus-harness.ts';
 
 /**
- * The routing suites' steps (10 traffic-shifting, 20 request-routing, 60 mirroring) against the simulated mesh:
+ * The routing suites' steps (10 traffic-shifting, 11 ab-testing, 20 request-routing, 60 mirroring) against the simulated mesh:
  * the lab's files applied as a suite applies them, each verdict shown passing on the healthy mesh and failing on
  * a mesh broken the way that verdict exists to catch.
  */
@@ -69,6 +69,23 @@ describe.skipIf(!availability.available)('the routing steps on a simulated mesh'
     expect(v3.pass).toBe(false);
     expect(v3.sentence).toMatch(/destination_version="v3" rose by 0 /);
   });
+
+  it('passes the A/B test at 50/50 of v1 and v3 by the same per-request test, and fails a mesh that routes 65/35', async () => {
+    const { env, sim, apply, restore } = mesh();
+    const applied = await apply(['fixtures/features/09-ab-testing.yaml']);
+    await proveLiveViaIngress(env, applied, 'the A/B test');
+    const observed = await observeAbSplit(env);
+    expect(observed.recordings.map((r) => r.check)).toEqual(['ab-testing/split', 'ab-testing/counted', 'ab-testing/counted']);
+    const healthy = verdictsOf(observed);
+    for (const verdict of healthy) expect(verdict.pass, verdict.sentence).toBe(true);
+    expect(observed.recordings[0]!.requests.every((r) => r.classification === 'reviews-v1' || r.classification === 'reviews-v3')).toBe(true);
+    sim.break({ kind: 'wrong-weights', weights: { v1: 65, v3: 35 } });
+    const [split] = verdictsOf(await observeAbSplit(env));
+    sim.heal();
+    await restore(applied);
+    expect(split!.pass).toBe(false);
+    expect(split!.sentence).toMatch(/the split differs/);
+  }, 40_000);
 
   it('passes routing by user: jason (logged in) to v2, anonymous and a bare end-user header to v1', async () => {
     const { env, apply, restore } = mesh();

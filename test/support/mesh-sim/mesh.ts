@@ -10,6 +10,7 @@ import type { IstioExporter } from '../istio-exporter.ts';
 import { appOf, type Call } from './apps.ts';
 import { configDump } from './config-dump.ts';
 import { IstioConfig, routeMatches } from './istio-config.ts';
+import { InboundRateLimiter } from './local-rate-limit.ts';
 import { OutboundSidecar, type MeshNetwork, type SidecarFaults, type SimRequest, type SimResponse } from './sidecar.ts';
 import { requestLabels } from './telemetry.ts';
 import { fqdn, services, workload, workloads, type Workload } from './workloads.ts';
@@ -40,6 +41,8 @@ export type Breakage =
   | { kind: 'no-timeout' }
   | { kind: 'no-mirror' }
   | { kind: 'plaintext-accepted' }
+  | { kind: 'rate-limit-ignored' }
+  | { kind: 'bucket-never-refills' }
   | { kind: 'silent-telemetry'; workload: string }
   | { kind: 'legacy-client'; fails: 'dns' | 'refused' | 'timeout' };
 
@@ -164,6 +167,8 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, timeoutMs));
       return Promise.race([proxies.get(w.name)!.send(req), timeout]);
     };
+    const rateLimiter = new InboundRateLimiter(w, random);
+    const service = services.find((s) => s.endpoints.includes(w.name))!;
     const server = createServer(async (req, res) => {
       const peer = peerOf(req);
       const proxy = proxies.get(w.name)!;
@@ -178,18 +183,27 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const body = await readBody(req);
       const request = incoming(req, body);
       delete request.headers['x-meshsim-peer'];
-      answered[w.name] = (answered[w.name] ?? 0) + 1;
-      const started = performance.now();
-      const answer = await app(request, call);
-      write(res, answer);
-      const service = services.find((s) => s.endpoints.includes(w.name))!;
-      if (!net.silent(w.name)) {
+      const received = performance.now();
+      const report = (status: number, flags: string[]) => {
+        if (net.silent(w.name)) return;
         const source = peer ?? unknownSource;
-        const labels = requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: answer.status, flags: [], mutualTls: peer !== undefined });
+        const labels = requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: status, flags, mutualTls: peer !== undefined });
         options.exporter.add(labels, 1);
         // The server side's request duration, as the destination sidecar reports it beside the count (the lab's P99 query reads it).
-        options.exporter.observe(labels, performance.now() - started);
+        options.exporter.observe(labels, performance.now() - received);
+      };
+      // A local rate limit filter runs in this sidecar before the app sees the request; its refusal is the
+      // sidecar's own reply, reported by the stats filter like any other (flag RL).
+      const refusal = rateLimiter.refusal(proxy.view, { ignored: !!broken('rate-limit-ignored'), neverRefills: !!broken('bucket-never-refills') });
+      if (refusal) {
+        write(res, refusal);
+        report(refusal.status, ['RL']);
+        return;
       }
+      answered[w.name] = (answered[w.name] ?? 0) + 1;
+      const answer = await app(request, call);
+      write(res, answer);
+      report(answer.status, []);
     });
     server.on('connection', (socket) => {
       sockets.add(socket);
