@@ -51,6 +51,7 @@ export default defineConfig({
           // Most self-tests wait on sockets, Prometheus scrapes and injected delays (a fault delay really takes 7 s),
           // not on the CPU: six files at once keep the run short on a 2-core machine.
           maxWorkers: 6,
+          isolate: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -8,7 +8,7 @@
  * tuned for hundreds of requests) and the tool downloads (provision/download.ts, bodies of tens of MB streamed to
  * disk, retried with back-off).
  */
-import { Client, getGlobalDispatcher, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, Client, interceptors, request, type Dispatcher } from 'undici';
 import { formatDuration } from '../config/timeouts.ts';
 
 export interface HttpRequestOptions {
@@ -51,6 +51,14 @@ export class HttpTimeoutError extends Error {
 const maxRedirections = 5;
 
 /**
+ * meshproof's own connection pool, not undici's global dispatcher: Node's built-in fetch installs its bundled
+ * undici's Agent as the global one, and that copy (undici 6 inside Node 20 and 22) rejects the redirect
+ * interceptor of the undici meshproof depends on ("invalid onError method") once anything in the process has
+ * called fetch.
+ */
+const sharedAgent = new Agent();
+
+/**
  * Sends one request. Throws the caller's abort reason when its signal fired, an HttpTimeoutError when the request's
  * own bound did, and undici's error when no answer arrived (ECONNREFUSED, a reset); any HTTP status is an answer.
  */
@@ -58,7 +66,7 @@ export async function httpRequest(url: string, options: HttpRequestOptions): Pro
   const bound = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, bound]) : bound;
   const own = options.ownConnection ? new Client(new URL(url).origin) : undefined;
-  const base: Dispatcher = own ?? getGlobalDispatcher();
+  const base: Dispatcher = own ?? sharedAgent;
   const dispatcher = options.followRedirects ? base.compose(interceptors.redirect({ maxRedirections })) : base;
   try {
     const response = await request(url, {

@@ -24,6 +24,8 @@ let index: string;
 let summary: ConformanceSummary;
 let dir: string;
 const outside: string[] = [];
+// Each test opens a 5 MB report and renders pages in Chromium beside the other self-tests.
+const testTimeoutMs = 180_000;
 
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`no Chromium at ${chromiumPath}: install Debian's chromium (apt-get install chromium), as .ci/run does`);
@@ -47,9 +49,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * The report, opened once and shared by the tests (each finds its way from the tree): parsing a 5 MB page is the
+ * costly part, and a person does not reload the report either.
+ */
+let opened: Promise<Page> | undefined;
+const report = (): Promise<Page> => (opened ??= openReport());
+
 /** A page on the report that lets nothing leave the machine, and notes whatever tried. */
 async function openReport(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  // The report is a 5 MB page rendered on a machine busy with other self-tests: patience, not a weaker check.
+  page.setDefaultTimeout(90_000);
   await page.route('**/*', async (route) => {
     const url = route.request().url();
     if (/^(file|data|blob|about):/.test(url) || url.startsWith('http://127.0.0.1')) return route.continue();
@@ -94,7 +105,7 @@ async function chartsDrawn(frame: Frame): Promise<string[]> {
 
 describe('the report of a conformance run, in a browser', () => {
   it('opens from file:// on the conformance result, before anything else', async () => {
-    const page = await openReport();
+    const page = await report();
     const text = await page.evaluate(() => document.body.innerText);
     const headline = 'conformance failed — 6 passed, 1 failed, 1 skipped, 6 not run';
     expect(text).toContain(`meshproof: ${headline}`);
@@ -107,11 +118,10 @@ describe('the report of a conformance run, in a browser', () => {
     expect(text).toMatch(/Unknown\s+6/);
     await page.screenshot({ path: path.join(screenshots, 'report-overview.png') });
     if (process.env.MESHPROOF_UPDATE_DOCS === '1') copyFileSync(path.join(screenshots, 'report-overview.png'), fromRoot('docs', 'report.png'));
-    await page.close();
-  });
+  }, testTimeoutMs);
 
   it('lists every feature of the catalogue with its status and why', async () => {
-    const page = await openReport();
+    const page = await report();
     await openTest(page, '0 · conformance failed');
     const frame = await descriptionFrame(page);
     const rows = await frame.evaluate(() =>
@@ -126,21 +136,19 @@ describe('the report of a conformance run, in a browser', () => {
     await expect.poll(() => page.evaluate(() => document.body.innerText)).toContain('conformance-summary.json');
     await page.getByTestId('test-result-tab-overview').click();
     await page.screenshot({ path: path.join(screenshots, 'report-conformance-result.png'), fullPage: true });
-    await page.close();
-  });
+  }, testTimeoutMs);
 
   it('shows a skipped and a never-run feature as tests with that status and the reason', async () => {
-    const page = await openReport();
+    const page = await report();
     await openTest(page, 'reviews v3 receives a copy of each request');
     expect(await page.evaluate(() => document.body.innerText)).toContain('skipped by MESHPROOF_SKIP: the lab has no v3 capacity today');
     await openTest(page, 'Kiali draws the bookinfo graph');
     expect(await page.getByTestId('test-result-info-title').locator('..').innerText()).toMatch(/Unknown/);
     expect(await (await descriptionFrame(page)).evaluate(() => document.body.innerText)).toContain('not run: its suite did not run in this run');
-    await page.close();
-  });
+  }, testTimeoutMs);
 
   it('draws a failed verdict as a red step whose message is its sentence, with no matcher text', async () => {
-    const page = await openReport();
+    const page = await report();
     await openTest(page, "jason's calls to ratings are delayed by 7 s");
     await expect.poll(() => page.getByTestId('test-result-status-failed').count()).toBeGreaterThan(0);
     const sentence = 'calls to ratings without end-user: jason are not delayed: 20 requests took min';
@@ -157,11 +165,10 @@ describe('the report of a conformance run, in a browser', () => {
     expect(text).toMatch(/failure bundle\s+failures\/fault-delay-/);
     expect(text).not.toContain(dir);
     await page.screenshot({ path: path.join(screenshots, 'report-failed-feature.png'), fullPage: true });
-    await page.close();
-  });
+  }, testTimeoutMs);
 
   it('draws a chart of every verdict kind, as SVG, at the top of each test', async () => {
-    const page = await openReport();
+    const page = await report();
     const charts: Record<string, string[]> = {};
     for (const [test, kind] of [
       ['80 % of traffic to reviews v1', 'weighted split'],
@@ -182,10 +189,9 @@ describe('the report of a conformance run, in a browser', () => {
     expect(charts['counter ratio']).toEqual([expect.stringMatching(/^timeouts-retries\/no-retries-before: /), expect.stringMatching(/^timeouts-retries\/retries: /)]);
     expect(charts['metric increase']).toEqual(['prometheus: Istio metrics count the requests']);
     expect(charts['mTLS matrix']).toContain('mtls-strict: who is served, in each phase');
-    await page.close();
-  });
+  }, testTimeoutMs);
 
   it('asked for nothing outside 127.0.0.1', () => {
     expect(outside).toEqual([]);
-  });
+  }, testTimeoutMs);
 });

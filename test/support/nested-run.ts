@@ -42,7 +42,8 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
   mkdirSync(bin, { recursive: true });
   const kubectl = await bundleStandIn('kubectl', bin);
   const reportsDir = path.join(dir, 'reports');
-  const env = { MESHPROOF_TIMEOUT_CONFIG_LIVE: '10s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...options.env, MESHPROOF_REPORTS_DIR: reportsDir };
+  // Generous deadlines: the run shares a 2-core machine with the other self-tests; a healthy stand-in answers at once.
+  const env = { MESHPROOF_TIMEOUT_CONFIG_LIVE: '60s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...options.env, MESHPROOF_REPORTS_DIR: reportsDir };
   const config = loadConfig(env, dir);
   const runId = options.runId ?? `nested-${Date.now()}`;
   const run: MeshproofRun = {
