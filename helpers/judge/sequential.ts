@@ -119,14 +119,7 @@ export function operatingCharacteristic(test: ShareTest, p: number): OperatingCh
   let expectedRequests = 0;
   for (let n = 1; n <= N && low <= high; n++) {
     // One more request: the count stays with probability 1 − p, or goes up by one.
-    next.fill(0, low, high + 2);
-    for (let x = low; x <= high; x++) {
-      const mass = current[x] ?? 0;
-      next[x] = (next[x] ?? 0) + mass * (1 - p);
-      next[x + 1] = (next[x + 1] ?? 0) + mass * p;
-    }
-    current.fill(0, low, high + 1);
-    [current, next] = [next, current];
+    [current, next] = oneMoreRequest(current, next, low, high, p);
     const rejectLow = test.rejectAtOrBelow[n] ?? -1;
     const rejectHigh = test.rejectAtOrAbove[n] ?? n + 1;
     const from = test.acceptFrom[n] ?? 1;
@@ -156,6 +149,21 @@ export function operatingCharacteristic(test: ShareTest, p: number): OperatingCh
 }
 
 /**
+ * The count's distribution after one more request, where the counts low…high carry the mass: each stays with
+ * probability 1 − p or goes up by one. Returns [the new distribution, the cleared array to reuse].
+ */
+function oneMoreRequest(current: Float64Array<ArrayBuffer>, next: Float64Array<ArrayBuffer>, low: number, high: number, p: number): [Float64Array<ArrayBuffer>, Float64Array<ArrayBuffer>] {
+  next.fill(0, low, high + 2);
+  for (let x = low; x <= high; x++) {
+    const mass = current[x] ?? 0;
+    next[x] = (next[x] ?? 0) + mass * (1 - p);
+    next[x + 1] = (next[x + 1] ?? 0) + mass * p;
+  }
+  current.fill(0, low, high + 1);
+  return [next, current];
+}
+
+/**
  * Stagewise one-sided p-value of a failure at (n, count) on one side: under the share itself, the probability
  * that the test fails on that side at an earlier request, or reaches request n undecided with a count at
  * least as far out. It is at most that side's exact false-failure rate whenever (n, count) fails.
@@ -170,14 +178,7 @@ export function stagewiseP(test: ShareTest, n: number, count: number, side: 'bel
   let high = 0;
   let earlier = 0;
   for (let m = 1; m <= N; m++) {
-    next.fill(0, low, high + 2);
-    for (let x = low; x <= high; x++) {
-      const mass = current[x] ?? 0;
-      next[x] = (next[x] ?? 0) + mass * (1 - p);
-      next[x + 1] = (next[x + 1] ?? 0) + mass * p;
-    }
-    current.fill(0, low, high + 1);
-    [current, next] = [next, current];
+    [current, next] = oneMoreRequest(current, next, low, high, p);
     high += 1;
     if (m === N) break;
     const rejectLow = test.rejectAtOrBelow[m] ?? -1;
