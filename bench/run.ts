@@ -5,11 +5,13 @@
 import { benchDriver } from './driver.ts';
 import { benchWeightedSplit } from './weighted-split.ts';
 import { benchCliStartup } from './cli-startup.ts';
+import { benchSelfTests } from './self-tests.ts';
 
 const sections: [string, () => Promise<string[]>][] = [
   ['meshproof start-up, wall time (target: at most 0.5 s median on a 2-core machine)', benchCliStartup],
   ['Requests per weighted-split verdict at stated error rates: meshproof, the fixed-sample test, Wald\'s bound, Gateway API', benchWeightedSplit],
   ["Traffic driver throughput vs Debian's hey, same loopback server, paired rounds", benchDriver],
+  ['The self-tests, wall time (target: at most 90 s on a 2-core machine)', benchSelfTests],
 ];
 
 for (const [title, run] of sections) {
