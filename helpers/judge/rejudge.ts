@@ -49,10 +49,10 @@ export function judgeExpectation(expectation: Expectation, requests: readonly Re
   }
 }
 
-type CounterRef = Extract<Expectation, { judge: 'counter-ratio' }>['numerator'];
+export type CounterRef = Extract<Expectation, { judge: 'counter-ratio' }>['numerator'];
 
 /** The increase of one counter (or one group of it) during the batch, with the words for a sentence. */
-function increaseOfCounter(ref: CounterRef, metrics: readonly MetricObservation[]): { increase: number; subject: string } | undefined {
+export function increaseOfCounter(ref: CounterRef, metrics: readonly MetricObservation[]): { increase: number; subject: string } | undefined {
   const observation = metrics.find((m) => m.name === ref.metric);
   if (!observation) return undefined;
   const change = delta(observation.before, observation.after);

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Expectation } from '../../judge/expectation.ts';
+import { increaseOfCounter } from '../../judge/rejudge.ts';
 import { delta, type MetricObservation, type SeriesValue } from '../../observe/metrics.ts';
 import type { Recording } from '../../record/recording.ts';
 import { colours, header, vegaLiteSchema, width } from './frame.ts';
@@ -29,16 +30,15 @@ export function metricIncreaseChart(recording: Recording, expectation: Extract<E
   const observation = recording.metrics.find((m) => m.name === expectation.metric);
   const rows = observation ? metricRows(observation) : [];
   const change = observation ? delta(observation.before, observation.after) : undefined;
-  const judged = change ? (expectation.group ? rows.filter((r) => r.series === labelsText(expectation.group!)).reduce((s, r) => s + r.increase, 0) : change.total) : 0;
+  // The very number the verdict judged (helpers/judge/rejudge.ts), not a second reading of the groups.
+  const judged = increaseOfCounter(expectation, recording.metrics)?.increase ?? 0;
   const pass = recording.verdict?.pass ?? false;
   const bound = { low: expectation.atLeast, high: expectation.atMost ?? Math.max(judged, expectation.atLeast) * 1.25 + 1, open: expectation.atMost === undefined };
   const subject = expectation.group ? `increase of ${labelsText(expectation.group)}` : 'increase, all series';
+  const title = header(recording, `${expectation.metric}: before and after the batch`);
   return {
     $schema: vegaLiteSchema,
-    title: {
-      ...header(recording, `${expectation.metric}: before and after the batch`),
-      subtitle: [header(recording, '').subtitle[0]!, change ? change.promql : `no metric named "${expectation.metric}" was recorded`],
-    },
+    title: { ...title, subtitle: [...title.subtitle, change ? change.promql : `no metric named "${expectation.metric}" was recorded`] },
     vconcat: [
       {
         width,
@@ -79,14 +79,9 @@ export function metricIncreaseChart(recording: Recording, expectation: Extract<E
 }
 
 export function counterRatioChart(recording: Recording, expectation: Extract<Expectation, { judge: 'counter-ratio' }>): TopLevelSpec {
-  const increase = (ref: { metric: string; group?: Record<string, string> | undefined }) => {
-    const observation = recording.metrics.find((m) => m.name === ref.metric);
-    if (!observation) return undefined;
-    const rows = metricRows(observation);
-    return ref.group ? rows.filter((r) => r.series === labelsText(ref.group!)).reduce((s, r) => s + r.increase, 0) : rows.reduce((s, r) => s + r.increase, 0);
-  };
-  const numerator = increase(expectation.numerator);
-  const denominator = increase(expectation.denominator);
+  // The increases the verdict divided (helpers/judge/rejudge.ts).
+  const numerator = increaseOfCounter(expectation.numerator, recording.metrics)?.increase;
+  const denominator = increaseOfCounter(expectation.denominator, recording.metrics)?.increase;
   const ratio = numerator !== undefined && denominator ? numerator / denominator : undefined;
   const pass = recording.verdict?.pass ?? false;
   const bars = [
