@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { execa } from 'execa';
 import { fromRoot } from '../helpers/config/data-file.ts';
 
@@ -6,11 +7,11 @@ import { fromRoot } from '../helpers/config/data-file.ts';
  * run: it takes minutes, and its spread is the machine's load, which the line reports beside it.
  */
 export async function benchSelfTests(): Promise<string[]> {
+  const [load1] = os.loadavg();
   const started = Date.now();
   const run = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--project', 'self'], { cwd: fromRoot(), reject: false, all: true, env: { FORCE_COLOR: '0', NO_COLOR: '1' } });
   const seconds = (Date.now() - started) / 1000;
   const line = (label: string) => (run.all ?? '').split('\n').find((l) => l.trim().startsWith(label))?.trim().replace(/\s+/g, ' ') ?? `${label} ?`;
-  const [load1] = (await import('node:os')).loadavg();
   return [
     `npm run test:self: ${seconds.toFixed(0)} s wall, exit code ${run.exitCode} (${line('Test Files')}; ${line('Tests')}), one run, load average before it ${load1!.toFixed(1)}`,
     `ratio to the 90 s target: ${(seconds / 90).toFixed(2)}`,

@@ -1,6 +1,4 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +6,7 @@ import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
 import { failureBundleCommands } from '../../helpers/report/failure-bundle.ts';
+import { startIngressStandIn } from '../support/report-fixture.ts';
 import { useTempDirs, writeScript } from '../support/temp.ts';
 
 /**
@@ -15,18 +14,14 @@ import { useTempDirs, writeScript } from '../support/temp.ts';
  * kubectl stand-in that logs each call and a gateway stand-in that answers every config-live probe with 418.
  */
 const tempDir = useTempDirs('meshproof-feature-test-');
-let gateway: http.Server;
+let gateway: Awaited<ReturnType<typeof startIngressStandIn>>;
 let gatewayUrl: string;
 
 beforeAll(async () => {
-  gateway = http.createServer((req, res) => {
-    res.statusCode = String(req.headers['user-agent']).startsWith('meshproof-probe/') ? 418 : 200;
-    res.end('{}');
-  });
-  await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
-  gatewayUrl = `http://127.0.0.1:${(gateway.address() as AddressInfo).port}`;
+  gateway = await startIngressStandIn();
+  gatewayUrl = gateway.url;
 });
-afterAll(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
+afterAll(() => gateway.close());
 
 /**
  * The kubectl stand-in: logs every call with its stdin; `exec … pilot-agent request GET config_dump…` prints a

@@ -2,6 +2,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { sha256Of } from '../../helpers/provision/download.ts';
+import { loadSupportedVersions } from '../../helpers/config/versions.ts';
 import type { StaticHttpServer } from './static-http-server.ts';
 
 /**
@@ -10,7 +11,9 @@ import type { StaticHttpServer } from './static-http-server.ts';
  * serves a dashboard of its own for every pinned file, with the hashes of what it serves: MESHPROOF_FIXTURES_DIR
  * set to the returned folder makes a run install those.
  */
-export function fixturesWithLoopbackDashboards(into: string, dashboards: StaticHttpServer, istioVersions: readonly string[] = ['1.31.1', '1.30.5']): string {
+export function fixturesWithLoopbackDashboards(into: string, dashboards: StaticHttpServer): string {
+  // Every supported release's URLs: a run may pick any of them (MESHPROOF_ISTIO_VERSION).
+  const istioVersions = loadSupportedVersions().istio.map((release) => release.version);
   const fixtures = path.join(into, 'fixtures');
   cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
   const file = path.join(fixtures, 'addons', 'grafana-dashboards.yaml');
