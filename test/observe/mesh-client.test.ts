@@ -11,6 +11,8 @@ import {
   type PodExec,
 } from '../../helpers/observe/mesh-client.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
+import { startStaticHttpServer } from '../support/static-http-server.ts';
+import { keptBody, keptBodyLength } from '../../helpers/observe/records.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 
 // A write-out line as curl 8.16 prints it (more keys than 7.88, e.g. time_queue, conn_id): only the
@@ -217,6 +219,23 @@ describe.skipIf(!localCurl)(`the batch run by the local curl (${localCurl ?? 'mi
     const served = await batch({ count: 2, concurrency: 2, classifyBody: (_status, body) => (body.startsWith('<!doctype html>') ? 'a page' : undefined) });
     for (const record of served) expect(record).toMatchObject({ status: 200, classification: 'a page' });
     expect(served[0]!.body).toBeUndefined();
+  });
+
+  it('keeps a body exactly as `head -c | tr` would: tabs, CRLF, a last line without newline, a long line cut', async () => {
+    const long = `${'x'.repeat(150)} ${'y'.repeat(100)}`;
+    const server = await startStaticHttpServer({
+      '/lines': { status: 500, body: 'first\tline\r\nsecond line\nlast, no newline' },
+      '/long': { status: 503, body: `${long}\nnever read` },
+      '/one': { status: 502, body: 'one line\n' },
+    });
+    try {
+      const send = (p: string) => sendFromPod(exec, { url: `${server.url}${p}`, count: 2, concurrency: 2, timeoutMs: 5000 });
+      for (const record of await send('/lines')) expect(record.body).toBe(keptBody('first\tline\r\nsecond line\nlast, no newline'.replace(/[\t\r\n]/g, ' ')));
+      for (const record of await send('/long')) expect(record.body).toBe(long.slice(0, keptBodyLength));
+      for (const record of await send('/one')) expect(record.body).toBe('one line ');
+    } finally {
+      await server.close();
+    }
   });
 
   it('reports a name that does not resolve as curl exit code 6, and a closed port as 7', async () => {

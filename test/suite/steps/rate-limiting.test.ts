@@ -60,7 +60,8 @@ describe.skipIf(!availability.available)('the rate-limiting steps on a simulated
     expect(burst!.pass, burst!.sentence).toBe(true);
     expect(paced!.pass, paced!.sentence).toBe(true);
     expect(served!.pass).toBe(false);
-    expect(served!.sentence).toMatch(/the client saw 40 served and 0 refused by the limiter: .* rose by 40 over .*; between 4 and [45] expected$/);
+    // The upper bound grows with the burst's duration (a refill may land during it), which a loaded machine stretches.
+    expect(served!.sentence).toMatch(/the client saw 40 served and 0 refused by the limiter: .* rose by 40 over .*; between 4 and \d+ expected$/);
   }, 40_000);
 
   it('fails the paced control when tokens never come back, and the burst when the limiter answers without its header', async () => {
