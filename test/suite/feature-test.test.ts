@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,13 +8,13 @@ import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
 import { failureBundleCommands } from '../../helpers/report/failure-bundle.ts';
 import { startIngressStandIn } from '../support/report-fixture.ts';
-import { useTempDirs, writeScript } from '../support/temp.ts';
+import { writeScript } from '../support/temp.ts';
 
 /**
  * featureTest, the mechanics every suite relies on, run for real: a nested vitest run of a tiny suite, with a
  * kubectl stand-in that logs each call and a gateway stand-in that answers every config-live probe with 418.
  */
-const tempDir = useTempDirs('meshproof-feature-test-');
+const tempRoots: string[] = [];
 let gateway: Awaited<ReturnType<typeof startIngressStandIn>>;
 let gatewayUrl: string;
 
@@ -21,18 +22,22 @@ beforeAll(async () => {
   gateway = await startIngressStandIn();
   gatewayUrl = gateway.url;
 });
-afterAll(() => gateway.close());
+afterAll(async () => {
+  await gateway.close();
+  for (const root of tempRoots) rmSync(root, { recursive: true, force: true });
+});
 
 /**
  * The kubectl stand-in: logs every call with its stdin; `exec … pilot-agent request GET config_dump…` prints a
  * route dump holding the last applied probe route (a proxy that has the apply), unless LAGGING is set; an
  * apply fails when FAIL_APPLY is set, after logging it (a half-applied change).
  */
-function kubectlStandIn(dir: string, log: string): string {
+function kubectlStandIn(dir: string, log: string, behaviour: Record<string, string>): string {
   return writeScript(
     dir,
     'kubectl',
     [
+      ...Object.entries(behaviour).map(([name, value]) => `${name}='${value}'`),
       `case "$*" in`,
       `  *pilot-agent*)`,
       `    echo "ARGS $*" >> '${log}'`,
@@ -48,45 +53,77 @@ function kubectlStandIn(dir: string, log: string): string {
   );
 }
 
-async function runSuite(body: string, env: NodeJS.ProcessEnv = {}, declaration = "{ feature: 'traffic-shifting' }") {
-  const dir = tempDir();
-  const log = path.join(dir, 'kubectl.log');
-  const kubectl = kubectlStandIn(dir, log);
-  const config = loadConfig({ MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...env, MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
-  const run: MeshproofRun = {
-    runId: 'nested-run',
-    config,
-    access: { kubeconfig: undefined, context: 'kind-meshproof' },
-    mesh: { ingressUrl: gatewayUrl, addons: { prometheus: gatewayUrl, grafana: gatewayUrl, jaeger: gatewayUrl, kiali: gatewayUrl }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
-  };
-  const suite = path.join(dir, 'canary.test.ts');
-  writeFileSync(
-    suite,
-    [
-      `import { featureTest, mustPass } from '${fromRoot('helpers', 'suite', 'feature-test.ts')}';`,
-      `import { recordingOf } from '${fromRoot('helpers', 'suite', 'step-env.ts')}';`,
-      `const canary = featureTest(${declaration});`,
-      body,
-    ].join('\n'),
-  );
-  writeFileSync(
-    path.join(dir, 'vitest.config.ts'),
-    `export default { test: { include: [${JSON.stringify(suite)}], provide: { meshproof: ${JSON.stringify(run)} }, testTimeout: 30000 } };\n`,
-  );
-  const result = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--config', path.join(dir, 'vitest.config.ts'), '--root', dir], {
+/** One nested suite: its body, its declaration, its settings, and how its kubectl stand-in misbehaves. */
+interface NestedCase {
+  body: string;
+  declaration?: string;
+  /** Settings of this case's run (loadConfig's environment), e.g. a short config-live deadline. */
+  settings?: Record<string, string>;
+  /** FAIL_APPLY or LAGGING for its kubectl stand-in. */
+  kubectl?: Record<string, string>;
+}
+
+interface NestedOutcome {
+  /** Whether the nested file passed, as vitest's exit code would say for it alone. */
+  exitCode: 0 | 1;
+  /** Every error and failure message of the file, and the status of each of its tests. */
+  all: string;
+  calls: string;
+  reportsDir: string;
+}
+
+/**
+ * Runs every case as its own vitest project of ONE nested vitest run: each project has its own provided run
+ * (configuration, kubectl stand-in and its log), so the cases stay apart while vitest starts once, not once a
+ * case. The JSON reporter says, per file, what the default reporter would print for that file run alone.
+ */
+async function runSuites(cases: Record<string, NestedCase>): Promise<Record<string, NestedOutcome>> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'meshproof-feature-test-'));
+  tempRoots.push(root);
+  const projects = Object.entries(cases).map(([name, c]) => {
+    const dir = path.join(root, name);
+    mkdirSync(dir);
+    const log = path.join(dir, 'kubectl.log');
+    const kubectl = kubectlStandIn(dir, log, c.kubectl ?? {});
+    const config = loadConfig({ MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...c.settings, MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
+    const run: MeshproofRun = {
+      runId: 'nested-run',
+      config,
+      access: { kubeconfig: undefined, context: 'kind-meshproof' },
+      mesh: { ingressUrl: gatewayUrl, addons: { prometheus: gatewayUrl, grafana: gatewayUrl, jaeger: gatewayUrl, kiali: gatewayUrl }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
+      tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
+    };
+    const suite = path.join(dir, `${name}.test.ts`);
+    writeFileSync(
+      suite,
+      [
+        `import { featureTest, mustPass } from '${fromRoot('helpers', 'suite', 'feature-test.ts')}';`,
+        `import { recordingOf } from '${fromRoot('helpers', 'suite', 'step-env.ts')}';`,
+        `const canary = featureTest(${c.declaration ?? "{ feature: 'traffic-shifting' }"});`,
+        c.body,
+      ].join('\n'),
+    );
+    return { name, suite, log, reportsDir: config.reportsDir, project: { test: { name, include: [suite], provide: { meshproof: run }, testTimeout: 30000 } } };
+  });
+  const results = path.join(root, 'results.json');
+  writeFileSync(path.join(root, 'vitest.config.ts'), `export default { test: { projects: ${JSON.stringify(projects.map((p) => p.project))} } };\n`);
+  await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--config', path.join(root, 'vitest.config.ts'), '--root', root, '--reporter=json', `--outputFile=${results}`], {
     cwd: fromRoot(),
     reject: false,
-    all: true,
-    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
-  let calls = '';
-  try {
-    calls = readFileSync(log, 'utf8');
-  } catch {
-    calls = '';
+  const report = JSON.parse(readFileSync(results, 'utf8')) as {
+    testResults: { name: string; status: string; message?: string; assertionResults: { title: string; status: string; failureMessages: string[] }[] }[];
+  };
+  const outcomes: Record<string, NestedOutcome> = {};
+  for (const { name, suite, log, reportsDir } of projects) {
+    const file = report.testResults.find((r) => r.name === suite);
+    if (!file) throw new Error(`the nested run has no result for ${name}`);
+    const tests = file.assertionResults;
+    const all = [...(file.message ? [file.message] : []), ...tests.flatMap((t) => [`${t.title}: ${t.status}`, ...t.failureMessages])].join('\n');
+    outcomes[name] = { exitCode: file.status === 'passed' ? 0 : 1, all, calls: existsSync(log) ? readFileSync(log, 'utf8') : '', reportsDir };
   }
-  return { result, calls, reportsDir: config.reportsDir };
+  return outcomes;
 }
 
 const commands = (calls: string) =>
@@ -100,9 +137,22 @@ const verbs = (calls: string) => commands(calls).map((c) => (c.includes('pilot-a
 const failedControl = `async (env) => ({ recordings: [recordingOf(env, 'traffic-shifting', 'control', 'the baseline serves plaintext', { judge: 'all-match', description: 'the baseline serves plaintext', matcher: { status: 200 } }, [{ startedAt: 0, latencyMs: 2, status: 0, curlExitCode: 6 }], [])] })`;
 
 describe('featureTest', () => {
-  it('applies the feature with its probe route, proves it live and restores the baseline, for a test that never names `applied`', async () => {
-    const { result, calls } = await runSuite(`canary('a test', async ({ run }) => { if (!run) throw new Error('no run'); });`);
-    expect(result.exitCode, result.all).toBe(0);
+  let outcomes: Record<string, NestedOutcome>;
+  beforeAll(async () => {
+    outcomes = await runSuites({
+      restores: { body: `canary('a test', async ({ run }) => { if (!run) throw new Error('no run'); });` },
+      failedApply: { body: `canary('a test', async () => {});`, kubectl: { FAIL_APPLY: '1' } },
+      lagging: { body: `canary('a test', async () => { throw new Error('must not run'); });`, kubectl: { LAGGING: '1' }, settings: { MESHPROOF_TIMEOUT_CONFIG_LIVE: '400ms' } },
+      failedControl: { body: `canary('a test', async () => {});`, declaration: `{ feature: 'traffic-shifting', controls: { after: ${failedControl} } }` },
+      failedVerdict: { body: `canary('a test', async ({ run, env }) => { await mustPass(run, await (${failedControl})(env)); });` },
+      failing: { body: `canary('a failing test', async () => { throw new Error('the split differs'); });` },
+      skipped: { body: `canary('a test', async () => {});`, settings: { MESHPROOF_SKIP: 'traffic-shifting=not today' } },
+    });
+  }, 60_000);
+
+  it('applies the feature with its probe route, proves it live and restores the baseline, for a test that never names `applied`', () => {
+    const { calls, exitCode, all } = outcomes.restores!;
+    expect(exitCode, all).toBe(0);
     expect(commands(calls)[0]).toBe('apply --server-side --field-manager=meshproof --force-conflicts -f -');
     // Both callers of reviews are asked for their routes before any traffic: productpage and the mesh client.
     expect(verbs(calls)).toEqual(['apply', 'proxy productpage-v1', 'proxy mesh-client', 'delete', 'apply']);
@@ -111,42 +161,40 @@ describe('featureTest', () => {
     expect(calls).toContain('weight: 80');
   });
 
-  it('restores the baseline when the apply itself fails part-way, and fails with the apply error', async () => {
-    const { result, calls } = await runSuite(`canary('a test', async () => {});`, { FAIL_APPLY: '1' });
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toContain('the server rejected object 2 of 2');
+  it('restores the baseline when the apply itself fails part-way, and fails with the apply error', () => {
+    const { calls, exitCode, all } = outcomes.failedApply!;
+    expect(exitCode).toBe(1);
+    expect(all).toContain('the server rejected object 2 of 2');
     expect(verbs(calls).filter((v) => v !== 'get' && v !== 'logs')).toEqual(['apply', 'delete', 'apply']);
   });
 
-  it('names the proxy that never gets the new configuration, and sends no traffic', async () => {
-    const { result, calls } = await runSuite(`canary('a test', async () => { throw new Error('must not run'); });`, { LAGGING: '1', MESHPROOF_TIMEOUT_CONFIG_LIVE: '400ms' });
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toMatch(/did not reach every proxy within 400 ms: 2 lag \(bookinfo\/productpage-v1 wants route meshproof-live-probe-[0-9a-f]{8} for reviews\.bookinfo\.svc\.cluster\.local; it has routes for reviews\.bookinfo\.svc\.cluster\.local: default/);
-    expect(result.all).not.toContain('must not run');
+  it('names the proxy that never gets the new configuration, and sends no traffic', () => {
+    const { calls, exitCode, all } = outcomes.lagging!;
+    expect(exitCode).toBe(1);
+    expect(all).toMatch(/did not reach every proxy within 400 ms: 2 lag \(bookinfo\/productpage-v1 wants route meshproof-live-probe-[0-9a-f]{8} for reviews\.bookinfo\.svc\.cluster\.local; it has routes for reviews\.bookinfo\.svc\.cluster\.local: default/);
+    expect(all).not.toContain('must not run');
     expect(verbs(calls).at(-1)).toBe('apply'); // restored all the same
   });
 
-  it('runs the control after the restore, and fails the test with its sentence', async () => {
-    const { result, calls } = await runSuite(`canary('a test', async () => {});`, {}, `{ feature: 'traffic-shifting', controls: { after: ${failedControl} } }`);
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toContain('the baseline serves plaintext (status 200): 0 of 1 requests; 1 exception: #1 the name did not resolve (curl exit code 6)');
-    expect(result.all).not.toMatch(/expected false to be true|AssertionError/);
+  it('runs the control after the restore, and fails the test with its sentence', () => {
+    const { calls, exitCode, all } = outcomes.failedControl!;
+    expect(exitCode).toBe(1);
+    expect(all).toContain('the baseline serves plaintext (status 200): 0 of 1 requests; 1 exception: #1 the name did not resolve (curl exit code 6)');
+    expect(all).not.toMatch(/expected false to be true|AssertionError/);
     expect(verbs(calls).slice(-2)).toEqual(['delete', 'apply']);
   });
 
-  it('fails a verdict with its sentence alone: no matcher diff', async () => {
-    const { result } = await runSuite(
-      `canary('a test', async ({ run, env }) => { await mustPass(run, await (${failedControl})(env)); });`,
-    );
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toContain('VerdictFailure: the baseline serves plaintext (status 200): 0 of 1 requests');
-    expect(result.all).not.toMatch(/expected false to be true|AssertionError|toBe\(/);
+  it('fails a verdict with its sentence alone: no matcher diff', () => {
+    const { exitCode, all } = outcomes.failedVerdict!;
+    expect(exitCode).toBe(1);
+    expect(all).toContain('VerdictFailure: the baseline serves plaintext (status 200): 0 of 1 requests');
+    expect(all).not.toMatch(/expected false to be true|AssertionError|toBe\(/);
   });
 
-  it('collects a failure bundle, then restores the baseline, when the test fails', async () => {
-    const { result, calls, reportsDir } = await runSuite(`canary('a failing test', async () => { throw new Error('the split differs'); });`);
-    expect(result.exitCode).toBe(1);
-    expect(result.all).toContain('the split differs');
+  it('collects a failure bundle, then restores the baseline, when the test fails', () => {
+    const { calls, reportsDir, exitCode, all } = outcomes.failing!;
+    expect(exitCode).toBe(1);
+    expect(all).toContain('the split differs');
     const issued = commands(calls).filter((c) => !c.includes('pilot-agent'));
     expect(issued[0]).toMatch(/^apply /);
     expect(issued.slice(1, -2)).toEqual(failureBundleCommands.map(({ args }) => args.join(' ')));
@@ -156,10 +204,10 @@ describe('featureTest', () => {
     expect(readdirSync(path.join(reportsDir, 'failures', bundle!))).toEqual(failureBundleCommands.map(({ name }) => `${name}.txt`).sort());
   });
 
-  it('skips a feature MESHPROOF_SKIP names, touching nothing', async () => {
-    const { result, calls } = await runSuite(`canary('a test', async () => {});`, { MESHPROOF_SKIP: 'traffic-shifting=not today' });
-    expect(result.exitCode, result.all).toBe(0);
-    expect(result.all).toMatch(/1 skipped/);
+  it('skips a feature MESHPROOF_SKIP names, touching nothing', () => {
+    const { calls, exitCode, all } = outcomes.skipped!;
+    expect(exitCode, all).toBe(0);
+    expect(all).toBe('a test: skipped');
     expect(commands(calls)).toEqual([]);
   });
 });
