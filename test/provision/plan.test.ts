@@ -14,9 +14,13 @@ function meshproof(args: string[], env: NodeJS.ProcessEnv = {}) {
   return execa(process.execPath, [fromRoot('bin', 'meshproof.js'), ...args], { cwd: tempDir(), env, reject: false, all: true });
 }
 
+/** `meshproof plan` on the shipped fixtures, run once: three tests read its output. */
+let shippedPlan: ReturnType<typeof meshproof> | undefined;
+const planOfShippedFixtures = () => (shippedPlan ??= meshproof(['plan']));
+
 describe('the stack plan', () => {
   it.each([
-    ['1.30', 'kind'],
+    ['1.31', 'kind'],
     ['1.30', 'kind'],
     ['1.30', 'existing'],
   ])('builds and validates every fixture for Istio %s on %s', (istio, target) => {
@@ -43,7 +47,7 @@ describe('the stack plan', () => {
 
 describe('meshproof plan', () => {
   it('prints every component in install order and exits 0, without a cluster', async () => {
-    const run = await meshproof(['plan']);
+    const run = await planOfShippedFixtures();
     expect(run.exitCode, run.all).toBe(0);
     const out = run.stdout;
     const order = [
@@ -111,7 +115,7 @@ describe('meshproof plan on the feature files', () => {
   }
 
   it('lists every feature configuration it validated', async () => {
-    const run = await meshproof(['plan']);
+    const run = await planOfShippedFixtures();
     expect(run.exitCode, run.all).toBe(0);
     expect(run.stdout).toContain('Feature configurations');
     expect(run.stdout).toMatch(/- fault-delay: VirtualService bookinfo\/reviews \(fixtures\/features\/04-request-routing\.yaml\), VirtualService bookinfo\/ratings/);
@@ -126,7 +130,7 @@ describe('meshproof plan on the feature files', () => {
   });
 
   it("validates the rate limit's EnvoyFilter against Istio's v1alpha3 schema, naming the field it refuses", async () => {
-    const listed = await meshproof(['plan']);
+    const listed = await planOfShippedFixtures();
     expect(listed.stdout).toContain('- rate-limiting: EnvoyFilter bookinfo/productpage-local-ratelimit (fixtures/features/08-rate-limiting.yaml)');
     const fixtures = brokenCopy('features/08-rate-limiting.yaml', (text) => text.replace('applyTo: HTTP_FILTER', 'applyTo: HTTP_FILTERS'));
     const run = await meshproof(['plan'], { MESHPROOF_FIXTURES_DIR: fixtures });
