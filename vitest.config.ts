@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { loadConfig } from './helpers/config/config.ts';
 import { listSuites } from './helpers/config/suites.ts';
+import { DurationSequencer } from './test/support/sequencer.ts';
 
 /**
  * Two projects. `conformance` runs the feature suites against a real mesh: global-setup.ts provisions it
@@ -28,6 +29,8 @@ function conformanceSuites(): string[] {
 
 export default defineConfig({
   test: {
+    // The longest self-tests start first, from test/self-test-durations.json when vitest has no durations of its own.
+    sequence: { sequencer: DurationSequencer },
     reporters: selfTestsOnly
       ? ['default']
       : ['default', ['allure-vitest/reporter', { resultsDir: `${process.env.MESHPROOF_REPORTS_DIR ?? 'reports'}/allure-results` }]],
