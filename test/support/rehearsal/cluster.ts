@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as TcpServer } from 'node:net';
+import { parse } from 'yaml';
 import type { ClusterToolName } from '../../../helpers/provision/cluster-tools.ts';
 import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../../helpers/provision/runner.ts';
 import { FakeCluster } from '../fake-cluster.ts';
 import type { SimMesh } from '../mesh-sim/mesh.ts';
 import { SimRunner } from '../mesh-sim/runner.ts';
+import { relayTo } from '../stand-ins/relay.ts';
 
 /**
  * The cluster of a dress rehearsal: what `kubectl`, `helm`, `kind` and `docker` find when the real command runs
@@ -22,6 +24,18 @@ export interface RehearsalClusterOptions {
   forwards: Record<string, string>;
   /** Which Deployments each chart brings (the provisioning waits ask for them). */
   chartDeployments: Record<string, string[]>;
+  /**
+   * Where a kind node's published ports lead, by container port: `kind create cluster` then listens on each
+   * extraPortMapping's host address and port and relays there, as Docker does for the node container it starts.
+   */
+  nodePorts?: Record<number, string>;
+}
+
+/** extraPortMappings of a kind cluster configuration (kind's v1alpha4 Cluster): what Docker publishes. */
+interface PortMapping {
+  containerPort: number;
+  hostPort: number;
+  listenAddress?: string;
 }
 
 export class RehearsalCluster implements ClusterRunner {
@@ -33,9 +47,18 @@ export class RehearsalCluster implements ClusterRunner {
     this.mesh = new SimRunner(options.sim);
   }
 
+  /** The host ports the kind node publishes while its cluster exists. */
+  private readonly published: TcpServer[] = [];
+
   async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
     const version = this.reportedVersion(tool, args);
     if (version !== undefined) return { exitCode: 0, stdout: version, stderr: '' };
+    if (tool === 'kind' && args[0] === 'create') {
+      const created = await this.provisioning.run(tool, args, options);
+      if (created.exitCode === 0) await this.publish(options.input ?? '');
+      return created;
+    }
+    if (tool === 'kind' && args[0] === 'delete') await this.unpublish();
     if (tool === 'kubectl') {
       const [verb] = args;
       // The data path and the proxies' configuration belong to the simulated mesh.
@@ -57,6 +80,27 @@ export class RehearsalCluster implements ClusterRunner {
     if (tool === 'helm' && args[0] === 'version') return `${wanted}\n`;
     if (tool === 'kind' && args[0] === 'version') return `kind ${wanted} go1.25.0 linux/amd64\n`;
     return undefined;
+  }
+
+  /** Listens where the configuration maps a node port to the host, and relays to what serves that node port. */
+  private async publish(clusterConfig: string): Promise<void> {
+    const config = parse(clusterConfig) as { nodes?: { extraPortMappings?: PortMapping[] }[] };
+    for (const mapping of (config.nodes ?? []).flatMap((node) => node.extraPortMappings ?? [])) {
+      const url = this.options.nodePorts?.[mapping.containerPort];
+      if (!url) continue;
+      const relay = relayTo(url);
+      await new Promise<void>((resolve, reject) => {
+        relay.once('error', reject);
+        relay.listen(mapping.hostPort, mapping.listenAddress ?? '0.0.0.0', resolve);
+      });
+      this.published.push(relay);
+    }
+  }
+
+  /** Closes the published ports, as deleting the node container does. */
+  async unpublish(): Promise<void> {
+    const relays = this.published.splice(0);
+    await Promise.all(relays.map((relay) => new Promise<void>((resolve) => relay.close(() => resolve()))));
   }
 
   async portForward(namespace: string, target: string): Promise<PortForward> {

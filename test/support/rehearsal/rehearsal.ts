@@ -1,13 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadClusterToolSpecs } from '../../../helpers/config/cluster-tools.ts';
 import { loadConfig } from '../../../helpers/config/config.ts';
 import { fromRoot } from '../../../helpers/config/data-file.ts';
-import { buildStackPlan } from '../../../helpers/provision/stack.ts';
+import { buildStackPlan, ingressMapping, kindClusterStep } from '../../../helpers/provision/stack.ts';
 import type { FeatureName } from '../../../helpers/config/features.ts';
 import type { ConformanceSummary } from '../../../helpers/report/summary.ts';
 import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
+import { writeEngine } from '../lab-stand-ins.ts';
 import { startIstioExporter } from '../istio-exporter.ts';
 import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
 import { startPrometheus } from '../prometheus-harness.ts';
@@ -20,8 +22,13 @@ import { RehearsalCluster, serveRehearsalCluster } from './cluster.ts';
  * files, the summary and the Allure results), unmodified, against a simulated cluster. kubectl, helm and kind are
  * stand-in executables on PATH that pass every call to the rehearsal's cluster server, so the production runner
  * really spawns them, parses what they print and holds their port-forwards; the mesh behind them is the
- * simulated one (test/support/mesh-sim), scraped by a real Prometheus. The target is an existing cluster (a
- * kubeconfig context of its own): kind's host port mapping is the one part of a kind run not rehearsed.
+ * simulated one (test/support/mesh-sim), scraped by a real Prometheus.
+ *
+ * Two targets, as a user has them. `kind` (the default, what `npm ci && npm test` does on a fresh machine): a
+ * stand-in docker answers the preflight (running, no kind node yet), `kind create cluster` publishes the
+ * configuration's ingress host port (MESHPROOF_INGRESS_PORT, a free one) towards the simulated gateway, and the
+ * suites reach the ingress there, not through a port-forward. `existing`: a kubeconfig context of its own, the
+ * ingress through a port-forward.
  */
 export interface RehearsalOptions {
   dir: string;
@@ -29,6 +36,8 @@ export interface RehearsalOptions {
   only: FeatureName[];
   /** A way the simulated mesh gets a feature wrong, from the start of the run. */
   breakage?: Breakage;
+  /** kind (default) or an existing cluster's context. */
+  target?: 'kind' | 'existing';
   env?: Record<string, string>;
 }
 
@@ -54,13 +63,26 @@ const rehearsalTimeouts = {
 };
 
 /** Which Deployments each chart brings: those the plan's Helm steps wait for (the charts' names, with our values). */
-function chartDeployments(): Record<string, string[]> {
-  const plan = buildStackPlan(loadConfig({ MESHPROOF_TARGET: 'existing', MESHPROOF_CONTEXT: 'rehearsal' }));
+function chartDeployments(targetEnv: Record<string, string>): Record<string, string[]> {
+  const plan = buildStackPlan(loadConfig(targetEnv));
   return Object.fromEntries(plan.flatMap(({ step }) => (step.kind === 'helm-release' ? [[step.release, step.deployments]] : [])));
+}
+
+/** A loopback port nothing listens on now (the system's pick), for the kind node to publish the ingress on. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const { dir } = options;
+  const kind = (options.target ?? 'kind') === 'kind';
+  const targetEnv: Record<string, string> = kind
+    ? { MESHPROOF_TARGET: 'kind', MESHPROOF_INGRESS_PORT: String(await freePort()) }
+    : { MESHPROOF_TARGET: 'existing', MESHPROOF_CONTEXT: 'rehearsal' };
   const exporter = await startIstioExporter();
   const sim = await startSimMesh({ exporter, seed: 11 });
   if (options.breakage) sim.break(options.breakage);
@@ -84,16 +106,21 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
         'istio-system/svc/tracing': addons.url,
         'istio-system/svc/kiali': addons.url,
       },
-      chartDeployments: chartDeployments(),
+      chartDeployments: chartDeployments(targetEnv),
+      // The kind node's ingress node port leads to the simulated gateway, as the gateway's NodePort Service does.
+      ...(kind && { nodePorts: { [ingressMapping(kindClusterStep(loadConfig(targetEnv)))!.containerPort]: sim.ingressUrl } }),
     });
     const served = await serveRehearsalCluster(cluster);
     try {
       const bin = path.join(dir, 'bin');
       mkdirSync(bin, { recursive: true });
       await bundleClusterTools(bin);
+      // Docker is running and has no kind node yet: the preflight of a first run.
+      if (kind) writeEngine(bin);
       const kubeconfig = path.join(dir, 'kubeconfig');
       // A context the preflight can select; its server is never dialled (every question goes through kubectl).
-      writeFileSync(
+      if (!kind)
+        writeFileSync(
         kubeconfig,
         [
           'apiVersion: v1',
@@ -119,9 +146,8 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
           PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
           HOME: home,
           REHEARSAL_CLUSTER: served.url,
-          MESHPROOF_TARGET: 'existing',
-          MESHPROOF_CONTEXT: 'rehearsal',
-          MESHPROOF_KUBECONFIG: kubeconfig,
+          ...targetEnv,
+          ...(!kind && { MESHPROOF_KUBECONFIG: kubeconfig }),
           MESHPROOF_REPORTS_DIR: reportsDir,
           MESHPROOF_TOOLS_DIR: path.join(dir, 'tools'),
           MESHPROOF_FIXTURES_DIR: fixturesWithLoopbackDashboards(dir, dashboards),
@@ -140,7 +166,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
       }
       return { exitCode: run.exitCode, output: run.all ?? '', reportsDir, summary, calls: served.calls };
     } finally {
-      await served.close();
+      await Promise.all([served.close(), cluster.unpublish()]);
     }
   } finally {
     await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), addons.close(), dashboards.close()]);

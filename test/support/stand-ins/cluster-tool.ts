@@ -6,8 +6,9 @@
  * loopback port, prints "Forwarding from 127.0.0.1:<port> -> <remote port>", relays every connection to where the
  * server says the target is, and runs until it is stopped.
  */
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { relayTo } from './relay.ts';
 
 const tool = path.basename(process.argv[1] ?? '');
 const server = process.env.REHEARSAL_CLUSTER;
@@ -35,17 +36,7 @@ async function portForward(args: string[]): Promise<void> {
   const target = args[args.indexOf('-n') + 2]!;
   const remotePort = (args.find((a) => /^:\d+$/.test(a)) ?? ':0').slice(1);
   const { url } = await post<{ url: string }>('/forward', { namespace, target });
-  const to = new URL(url);
-  const relay = createServer((socket) => {
-    const upstream = createConnection({ host: to.hostname, port: Number(to.port) });
-    socket.pipe(upstream).pipe(socket);
-    const end = () => {
-      socket.destroy();
-      upstream.destroy();
-    };
-    socket.on('error', end);
-    upstream.on('error', end);
-  });
+  const relay = relayTo(url);
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   process.stdout.write(`Forwarding from 127.0.0.1:${(relay.address() as AddressInfo).port} -> ${remotePort}\n`);
   process.on('SIGTERM', () => relay.close(() => process.exit(0)));
