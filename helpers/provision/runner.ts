@@ -116,12 +116,15 @@ export class ToolRunner implements ClusterRunner {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** kind takes no context; helm and kubectl name theirs differently. */
-  private accessFlags(tool: ClusterToolName): string[] {
+  /**
+   * kind takes no context; helm and kubectl name theirs differently. An existing cluster without MESHPROOF_CONTEXT
+   * has no context to name: the tools then use the kubeconfig's current-context, and the flag is left out rather
+   * than passed empty.
+   */
+  accessFlags(tool: ClusterToolName): string[] {
     const kubeconfig = this.access.kubeconfig ? ['--kubeconfig', this.access.kubeconfig] : [];
-    if (tool === 'kubectl') return [...kubeconfig, '--context', this.access.context];
-    if (tool === 'helm') return [...kubeconfig, '--kube-context', this.access.context];
-    return [];
+    const context = this.access.context ? [tool === 'helm' ? '--kube-context' : '--context', this.access.context] : [];
+    return tool === 'kind' ? [] : [...kubeconfig, ...context];
   }
 
   async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {

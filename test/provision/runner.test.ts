@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { MeshproofError } from '../../helpers/errors.ts';
-import { commandLine, parseToolJson, runOrFailJson } from '../../helpers/provision/runner.ts';
+import { commandLine, parseToolJson, runOrFailJson, ToolRunner } from '../../helpers/provision/runner.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
+
+describe('ToolRunner', () => {
+  it("points kubectl and helm at the run's kubeconfig and context, and names no context when there is none", () => {
+    const binaries = { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' };
+    const named = new ToolRunner(binaries, { kubeconfig: '/home/me/.kube/lab', context: 'kind-meshproof' });
+    expect(named.accessFlags('kubectl')).toEqual(['--kubeconfig', '/home/me/.kube/lab', '--context', 'kind-meshproof']);
+    expect(named.accessFlags('helm')).toEqual(['--kubeconfig', '/home/me/.kube/lab', '--kube-context', 'kind-meshproof']);
+    expect(named.accessFlags('kind')).toEqual([]);
+    const current = new ToolRunner(binaries, { kubeconfig: undefined, context: '' });
+    expect(current.accessFlags('kubectl')).toEqual([]);
+    expect(current.accessFlags('helm')).toEqual([]);
+  });
+});
 
 describe('parseToolJson', () => {
   it('returns what the tool printed as JSON', () => {
