@@ -76,7 +76,7 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
   );
   writeFileSync(
     path.join(dir, 'vitest.config.mjs'),
-    `export default { test: { include: ['suites/**/*.test.ts'], globalSetup: [${JSON.stringify(setupFile)}], fileParallelism: false, testTimeout: 60000, ` +
+    `export default { test: { include: ['suites/**/*.test.ts'], globalSetup: [${JSON.stringify(setupFile)}], fileParallelism: false, isolate: false, testTimeout: 60000, ` +
       `reporters: ['default', ['allure-vitest/reporter', { resultsDir: ${JSON.stringify(path.join(reportsDir, 'allure-results'))} }]] } };\n`,
   );
   // Run from the run's folder, as `npm test` runs from the project's: test names are relative to it.
