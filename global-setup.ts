@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
       const preflight = await runPreflight(config, { openRunner });
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
     });
-    await phases.run('cluster tools (kind, helm, kubectl)', async () => {
+    await phases.run('cluster tools (kind, helm, kubectl, istioctl)', async () => {
       runner = await openRunner();
     });
     provisioned = await provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });

@@ -16,16 +16,22 @@ export async function openClusterRunner(config: MeshproofConfig, access: Cluster
     retryMinMs: config.timeouts.toolDownloadRetry,
     versionCheckTimeoutMs: config.timeouts.preflight,
     toolsDir: config.toolsDir,
+    istioVersion: config.istio.version,
     log,
   };
   // An existing cluster needs no kind: nothing is downloaded for it, and a stray kind call would fail loudly.
   const tools =
     config.target === 'kind'
       ? await ensureClusterTools(options)
-      : { kind: { path: '/bin/false' }, helm: await ensureClusterTool('helm', options), kubectl: await ensureClusterTool('kubectl', options) };
+      : {
+          kind: { path: '/bin/false' },
+          helm: await ensureClusterTool('helm', options),
+          kubectl: await ensureClusterTool('kubectl', options),
+          istioctl: await ensureClusterTool('istioctl', options),
+        };
   // kind drives Podman only when asked to (KIND_EXPERIMENTAL_PROVIDER, kind docs).
   const env = config.containerEngine === 'podman' ? { ...process.env, KIND_EXPERIMENTAL_PROVIDER: 'podman' } : process.env;
-  return new ToolRunner({ kind: tools.kind.path, helm: tools.helm.path, kubectl: tools.kubectl.path }, access, env);
+  return new ToolRunner({ kind: tools.kind.path, helm: tools.helm.path, kubectl: tools.kubectl.path, istioctl: tools.istioctl.path }, access, env);
 }
 
 /**

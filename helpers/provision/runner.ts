@@ -33,7 +33,7 @@ export interface PortForward {
 }
 
 /**
- * The seam between meshproof and the cluster: every kind, helm and kubectl call goes through `run`, and every
+ * The seam between meshproof and the cluster: every kind, helm, kubectl and istioctl call goes through `run`, and every
  * port-forward through `portForward`. Production runs the pinned binaries; the self-tests record the calls.
  */
 export interface ClusterRunner {
@@ -116,10 +116,15 @@ export class ToolRunner implements ClusterRunner {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  /** kind takes no context; helm and kubectl name theirs differently. */
+  /**
+   * kind takes no context; helm names its own differently. istioctl takes kubectl's --kubeconfig and --context
+   * (istio/istio release-1.31 istioctl/pkg/cli/option.go AddRootFlags); without a context (`plan --analyze`
+   * analyzes files offline) none is passed.
+   */
   private accessFlags(tool: ClusterToolName): string[] {
     const kubeconfig = this.access.kubeconfig ? ['--kubeconfig', this.access.kubeconfig] : [];
     if (tool === 'kubectl') return [...kubeconfig, '--context', this.access.context];
+    if (tool === 'istioctl') return [...kubeconfig, ...(this.access.context ? ['--context', this.access.context] : [])];
     if (tool === 'helm') return [...kubeconfig, '--kube-context', this.access.context];
     return [];
   }

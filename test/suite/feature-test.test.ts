@@ -58,7 +58,7 @@ async function runSuite(body: string, env: NodeJS.ProcessEnv = {}, declaration =
     config,
     access: { kubeconfig: undefined, context: 'kind-meshproof' },
     mesh: { ingressUrl: gatewayUrl, addons: { prometheus: gatewayUrl, grafana: gatewayUrl, jaeger: gatewayUrl, kiali: gatewayUrl }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
+    tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl: '/bin/false' },
   };
   const suite = path.join(dir, 'canary.test.ts');
   writeFileSync(

@@ -56,7 +56,7 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
       kubernetesVersion: '1.36.4',
       istioVersion: config.istio.version,
     },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
+    tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl: '/bin/false' },
   };
   const suitesDir = path.join(dir, 'suites');
   mkdirSync(suitesDir, { recursive: true });

@@ -56,6 +56,8 @@ export class RehearsalCluster implements ClusterRunner {
     // `helm version --template={{.Version}}` prints the version alone.
     if (tool === 'helm' && args[0] === 'version') return `${wanted}\n`;
     if (tool === 'kind' && args[0] === 'version') return `kind ${wanted} go1.25.0 linux/amd64\n`;
+    // `istioctl version --remote=false` (istio/istio pkg/version/cobra.go, --short defaulted to true).
+    if (tool === 'istioctl' && args[0] === 'version') return `client version: ${wanted}\n`;
     return undefined;
   }
 
