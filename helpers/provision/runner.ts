@@ -47,9 +47,24 @@ export function commandLine(tool: string, args: readonly string[]): string {
   return [tool, ...args].join(' ');
 }
 
+/**
+ * A tool that could not be started at all (exit code 127: not found or not executable, as the runner and a shell
+ * report it): no retry helps, so a wait stops at once with this instead of polling until its deadline.
+ */
+export function missingToolError(tool: ClusterToolName, result: CommandResult): MeshproofError | undefined {
+  if (result.exitCode !== 127) return undefined;
+  return new MeshproofError(
+    `${tool} could not be run: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ') || 'not found'}`,
+    `meshproof runs the ${tool} pinned in fixtures/cluster/cluster-tools.yaml (istioctl: the installed Istio release's own), ` +
+      `from PATH or its tools cache (MESHPROOF_TOOLS_DIR); put that version on PATH, or let meshproof download it.`,
+  );
+}
+
 /** Runs a command and fails with its output when it exits non-zero: for calls whose failure ends the phase. */
 export async function runOrFail(runner: ClusterRunner, tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
   const result = await runner.run(tool, args, options);
+  const missing = missingToolError(tool, result);
+  if (missing) throw missing;
   if (result.exitCode !== 0) {
     const output = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
     throw new MeshproofError(`\`${commandLine(tool, args)}\` failed (exit code ${result.exitCode}):\n${output}`);
