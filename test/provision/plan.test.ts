@@ -6,7 +6,10 @@ import { describeObject } from '../../helpers/config/manifests.ts';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { buildStackPlan } from '../../helpers/provision/stack.ts';
+import { featureFixtures, featureNames } from '../../helpers/config/features.ts';
 import { useTempDirs } from '../support/temp.ts';
+import { cacheTool, standInCalls } from '../support/lab-stand-ins.ts';
+import { analysisSamples, analyzeJson } from '../support/istioctl-outputs.ts';
 
 const tempDir = useTempDirs('meshproof-plan-');
 
@@ -159,5 +162,40 @@ describe('mergeHelmValues', () => {
       { service: { type: 'ClusterIP', ports: [{ name: 'http2' }] } },
     );
     expect(merged).toEqual({ service: { type: 'ClusterIP', ports: [{ name: 'http2' }] }, autoscaling: { enabled: false } });
+  });
+});
+
+describe('meshproof plan --analyze', () => {
+  it("runs the release's istioctl analyze --use-kube=false on every feature's files with the lab's context, and exits 1 on an Error", async () => {
+    const toolsDir = tempDir();
+    // The pinned istioctl as a verified copy in the tools cache: Istio's analyzers find a missing subset in the
+    // fault-injection files (as they would had its VirtualService named reviews v4), nothing elsewhere.
+    const broken = path.join(toolsDir, 'broken.json');
+    writeFileSync(broken, analyzeJson([analysisSamples.subsetNotFound, analysisSamples.unknownDestinationRuleHost]));
+    cacheTool(
+      toolsDir,
+      'istioctl',
+      [
+        'case "$*" in',
+        '  version*) echo "client version: 1.31.1";;',
+        `  *02-fault-injection*) cat '${broken}';;`,
+        `  *) printf '%s\\n' '${analyzeJson([]).trim()}';;`,
+        'esac',
+      ].join('\n'),
+    );
+    const run = await meshproof(['plan', '--analyze'], { MESHPROOF_TOOLS_DIR: toolsDir });
+    expect(run.exitCode, run.all).toBe(1);
+    expect(run.stdout).toContain("istioctl 1.31.1 analyze --use-kube=false, each feature's files on the lab's workloads and baseline routing:");
+    expect(run.stdout).toContain('✓ traffic-shifting: istioctl analyze found no error in fixtures/features/01-traffic-shifting.yaml (0 errors, 0 warnings)');
+    expect(run.stdout).toContain(
+      '✗ fault-abort: istioctl analyze found 1 error, 1 warning in fixtures/features/02-fault-injection.yaml; no error expected: IST0101 on VirtualService bookinfo/reviews: Referenced host+subset in destinationrule not found: "reviews+v4"',
+    );
+    expect(run.stdout).toContain('       warning: IST0174 on DestinationRule bookinfo/reviews-elsewhere:');
+    expect(run.stderr).toContain('istioctl 1.31.1: using');
+    const analyzed = standInCalls(toolsDir, 'istioctl').filter((call) => call.startsWith('analyze'));
+    expect(analyzed).toHaveLength(featureNames.filter((feature) => featureFixtures[feature].length > 0).length);
+    // No kubeconfig, no context: the files alone, the lab's namespaces, workloads and baseline first, the feature's last.
+    const trafficShifting = analyzed.find((call) => call.includes('01-traffic-shifting'))!;
+    expect(trafficShifting).toMatch(/^analyze --use-kube=false -o json \S+\/fixtures\/bookinfo\/namespace\.yaml \S+\/fixtures\/bookinfo\/bookinfo\.yaml \S+\/fixtures\/workloads\/test-clients\.yaml \S+\/fixtures\/bookinfo\/gateway\.yaml \S+\/fixtures\/bookinfo\/destination-rules\.yaml \S+\/fixtures\/features\/01-traffic-shifting\.yaml$/);
   });
 });
