@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
   const target = config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`;
-  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line), true);
   let runner: ToolRunner | undefined;
   let provisioned: Awaited<ReturnType<typeof provisionStack>>;
   try {

@@ -115,13 +115,13 @@ export async function ensureClusterTools(
 ): Promise<Record<ClusterToolName, EnsuredClusterTool>> {
   const specs = options.specs ?? loadClusterToolSpecs(undefined, options.istioVersion);
   // Settle all before failing, so no download is still writing into the cache when the caller sees the error.
-  const results = await Promise.allSettled(
-    clusterToolNames.map((tool) => ensureClusterTool(tool, { ...options, specs })),
-  );
+  const results = await Promise.allSettled(clusterToolNames.map((tool) => ensureClusterTool(tool, { ...options, specs })));
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
-  const [kind, helm, kubectl, istioctl] = results.map((result) => (result as PromiseFulfilledResult<EnsuredClusterTool>).value);
-  return { kind: kind!, helm: helm!, kubectl: kubectl!, istioctl: istioctl! };
+  return Object.fromEntries(results.map((result) => {
+    const ensured = (result as PromiseFulfilledResult<EnsuredClusterTool>).value;
+    return [ensured.tool, ensured];
+  })) as Record<ClusterToolName, EnsuredClusterTool>;
 }
 
 export async function ensureClusterTool(

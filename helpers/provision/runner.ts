@@ -125,11 +125,26 @@ export interface ClusterAccess {
 
 /** The production runner: the pinned binaries, always pointed at the run's kubeconfig and context. */
 export class ToolRunner implements ClusterRunner {
+  private readonly providing = new Map<ClusterToolName, Promise<string>>();
+
+  /**
+   * `provide` finds a tool whose binary is left empty the first time it is called (the lab commands that never
+   * call istioctl never download it).
+   */
   constructor(
     readonly binaries: Record<ClusterToolName, string>,
     private readonly access: ClusterAccess,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly provide: Partial<Record<ClusterToolName, () => Promise<string>>> = {},
   ) {}
+
+  private async binary(tool: ClusterToolName): Promise<string> {
+    const provide = this.provide[tool];
+    if (this.binaries[tool] || !provide) return this.binaries[tool];
+    if (!this.providing.has(tool)) this.providing.set(tool, provide());
+    this.binaries[tool] = await this.providing.get(tool)!;
+    return this.binaries[tool];
+  }
 
   /**
    * kind takes no context; helm names its own differently. istioctl takes kubectl's --kubeconfig and --context
@@ -145,7 +160,7 @@ export class ToolRunner implements ClusterRunner {
   }
 
   async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
-    const result = await execa(this.binaries[tool], [...this.accessFlags(tool), ...args], {
+    const result = await execa(await this.binary(tool), [...this.accessFlags(tool), ...args], {
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : undefined,
       timeout: options.timeoutMs,
