@@ -1,6 +1,6 @@
 import type { MeshproofConfig } from '../config/config.ts';
 import type { Log } from './progress.ts';
-import { ensureClusterTool } from './cluster-tools.ts';
+import { ensureClusterTool, type EnsureClusterToolOptions } from './cluster-tools.ts';
 import { ToolRunner, type ClusterAccess } from './runner.ts';
 
 /** How meshproof reaches the cluster: kind's context for a kind target, the configured one otherwise. */
@@ -9,12 +9,9 @@ export function clusterAccess(config: MeshproofConfig): ClusterAccess {
   return { kubeconfig: config.kubeconfig, context: config.context ?? '' };
 }
 
-/**
- * The pinned tools (downloaded once when missing), wired to the run's cluster. istioctl is found with the others
- * when `withIstioctl` (a conformance run and `deploy` wait on it), else only when first called.
- */
-export async function openClusterRunner(config: MeshproofConfig, access: ClusterAccess, log: Log, withIstioctl = false): Promise<ToolRunner> {
-  const options = {
+/** How the run finds its pinned tools: its budgets, its tools cache, and the Istio release whose istioctl it uses. */
+export function clusterToolOptions(config: MeshproofConfig, log: Log): EnsureClusterToolOptions {
+  return {
     timeoutMs: config.timeouts.toolDownload,
     retryMinMs: config.timeouts.toolDownloadRetry,
     versionCheckTimeoutMs: config.timeouts.preflight,
@@ -22,6 +19,14 @@ export async function openClusterRunner(config: MeshproofConfig, access: Cluster
     istioVersion: config.istio.version,
     log,
   };
+}
+
+/**
+ * The pinned tools (downloaded once when missing), wired to the run's cluster. istioctl is found with the others
+ * when `withIstioctl` (a conformance run and `deploy` wait on it), else only when first called.
+ */
+export async function openClusterRunner(config: MeshproofConfig, access: ClusterAccess, log: Log, withIstioctl = false): Promise<ToolRunner> {
+  const options = clusterToolOptions(config, log);
   const istioctl = async () => (await ensureClusterTool('istioctl', options)).path;
   // An existing cluster needs no kind: nothing is downloaded for it, and a stray kind call would fail loudly.
   const found = await Promise.allSettled([

@@ -3,6 +3,7 @@ import type { MeshproofConfig } from '../../config/config.ts';
 import { resolveDataPath } from '../../config/data-file.ts';
 import { featureFixtures, featureNames } from '../../config/features.ts';
 import { judgeAnalysis, parseAnalysis, type AnalysisVerdict } from '../../judge/analysis.ts';
+import { clusterToolOptions } from '../../provision/cluster.ts';
 import { ensureClusterTool } from '../../provision/cluster-tools.ts';
 import { commandLine, runOrFail, ToolRunner } from '../../provision/runner.ts';
 
@@ -18,14 +19,7 @@ export const analysisContextFiles = ['fixtures/bookinfo/namespace.yaml', 'fixtur
 
 /** `istioctl analyze --use-kube=false` of every feature's files (the lab's, as written), with the installed release's istioctl. */
 export async function analyzeFeatureFiles(config: MeshproofConfig, log: (line: string) => void): Promise<{ feature: string; verdict: AnalysisVerdict }[]> {
-  const istioctl = await ensureClusterTool('istioctl', {
-    timeoutMs: config.timeouts.toolDownload,
-    retryMinMs: config.timeouts.toolDownloadRetry,
-    versionCheckTimeoutMs: config.timeouts.preflight,
-    toolsDir: config.toolsDir,
-    istioVersion: config.istio.version,
-    log,
-  });
+  const istioctl = await ensureClusterTool('istioctl', clusterToolOptions(config, log));
   // No cluster: no kubeconfig and no context are passed, and the other tools are never called.
   const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: istioctl.path }, { kubeconfig: undefined, context: '' });
   const verdicts: { feature: string; verdict: AnalysisVerdict }[] = [];
