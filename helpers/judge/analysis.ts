@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MeshproofError } from '../errors.ts';
+import { parseToolJson } from '../provision/runner.ts';
 
 /**
  * `istioctl analyze -o json`, read and judged. What it prints is a JSON array of messages, each
@@ -28,13 +29,7 @@ export type AnalysisMessage = z.infer<typeof analysisMessageSchema>;
 
 /** The messages istioctl printed; anything else is said with the start of what it printed. */
 export function parseAnalysis(command: string, printed: string): AnalysisMessage[] {
-  let json: unknown;
-  try {
-    json = JSON.parse(printed);
-  } catch {
-    const start = printed.trim().slice(0, 200);
-    throw new MeshproofError(`\`${command}\` printed ${start ? `something that is not JSON: ${JSON.stringify(start)}` : 'nothing where JSON was expected'}`, `Run \`${command}\` yourself to see all it prints.`);
-  }
+  const json = parseToolJson(command, printed);
   const parsed = z.array(analysisMessageSchema).safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

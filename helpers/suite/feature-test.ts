@@ -25,9 +25,10 @@ import { bookinfoMeshUrls, endUserHeader, type Observed, type StepEnv } from './
  * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves, how its configuration
  * is proven on the data path, and the controls around it. The mechanics live here, once: skipping with the
  * configured reason, the Allure labels, the control before the apply, applying the fixture with its probe
- * route, proving it in every enforcing proxy and on the data path, restoring the baseline afterwards (whenever
- * anything may have been applied, also when the apply itself failed part-way or the test failed), the control
- * after the restore, and keeping every recording as evidence.
+ * route, proving it in every enforcing proxy and on the data path, Istio's analyzers on the namespace (an Error
+ * fails the test), restoring the baseline afterwards (whenever anything may have been applied, also when the apply
+ * itself failed part-way or the test failed), the control after the restore, and keeping every recording as
+ * evidence.
  */
 export interface FeatureDeclaration {
   /** The feature proved; the files it applies come from the catalogue (helpers/config/features.ts). */
