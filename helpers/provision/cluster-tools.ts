@@ -11,10 +11,10 @@ import { formatDuration } from '../config/timeouts.ts';
 import { fetchWithRetry, HttpStatusError } from './download.ts';
 
 /**
- * kind, helm, kubectl and istioctl (the installed Istio release's own) at the versions pinned in fixtures/cluster/cluster-tools.yaml: the user's own binary
- * when it reports exactly that version, else a copy in the tools cache, else a download checked against the
- * sha256 pinned for this platform in that file (or, where none is pinned yet, the publisher's checksum file,
- * said so in the log). A binary only ever reaches its cache path after that check, so a cached file needs no
+ * kind, helm, kubectl and istioctl (the installed Istio release's own) at the versions pinned in
+ * fixtures/cluster/cluster-tools.yaml: the user's own binary when it reports exactly that version, else a copy in
+ * the tools cache, else a download checked against the sha256 pinned for this platform in that file (or, where
+ * none is pinned yet, the publisher's checksum file, said so in the log). A binary only ever reaches its cache path after that check, so a cached file needs no
  * second check. Transient download failures (a reset, HTTP 5xx or 429) are retried with back-off within the
  * download's time budget; a 404 or a wrong checksum is not.
  */
