@@ -25,7 +25,7 @@ export default async function setup(project: TestProject) {
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
   const target = config.target === 'kind' ? `kind (${config.kubernetes?.nodeImage})` : `existing (${access.context})`;
-  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line), true);
   let runner: ToolRunner | undefined;
   let provisioned: Awaited<ReturnType<typeof provisionStack>>;
   try {
@@ -33,7 +33,7 @@ export default async function setup(project: TestProject) {
       const preflight = await runPreflight(config, { openRunner });
       for (const warning of preflight.warnings) phases.note(`warning: ${warning}`);
     });
-    await phases.run('cluster tools (kind, helm, kubectl)', async () => {
+    await phases.run('cluster tools (kind, helm, kubectl, istioctl)', async () => {
       runner = await openRunner();
     });
     provisioned = await provisionStack({ config, runner: runner!, phases, quietTrafficGenerator: true });

@@ -75,6 +75,7 @@ program
   .command('plan')
   .description('print, without a cluster, everything a run would do: kind config, helm commands and values, manifests, waits, suites')
   .option('--lab', 'plan `meshproof deploy` (traffic generator left running) instead of a conformance run')
+  .option('--analyze', "also run `istioctl analyze --use-kube=false` on every feature's files (with the lab's workloads and baseline): exit code 1 on an Error")
   .action(lazy(async () => (await offline()).printPlan));
 
 program

@@ -7,7 +7,7 @@
 export const defaultTimeouts = {
   /** A container engine or an API server must answer a preflight probe within this. */
   preflight: 10_000,
-  /** Downloading one cluster tool (kind, helm, kubectl) and its checksum, retries included. */
+  /** Downloading one cluster tool (kind, helm, kubectl, istioctl) and its checksum, retries included. */
   toolDownload: 300_000,
   /** The first pause before retrying a failed download (a reset, HTTP 5xx or 429); it doubles after each try. */
   toolDownloadRetry: 500,
@@ -21,6 +21,10 @@ export const defaultTimeouts = {
   warmup: 300_000,
   /** The ingress gateway serves /productpage from the host. */
   ingressReady: 180_000,
+  /** Every proxy in the mesh is SYNCED with istiod (istioctl proxy-status). */
+  proxySync: 120_000,
+  /** One istioctl call: analyze, proxy-status, proxy-config. */
+  istioctl: 60_000,
   /** Prometheus has scraped istio_requests_total; Grafana, Jaeger and Kiali APIs answer. */
   addonReady: 300_000,
   /** The configuration just applied is the one serving (consecutive successes included). */

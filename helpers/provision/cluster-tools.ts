@@ -11,10 +11,10 @@ import { formatDuration } from '../config/timeouts.ts';
 import { fetchWithRetry, HttpStatusError } from './download.ts';
 
 /**
- * kind, helm and kubectl at the versions pinned in fixtures/cluster/cluster-tools.yaml: the user's own binary
- * when it reports exactly that version, else a copy in the tools cache, else a download checked against the
- * sha256 pinned for this platform in that file (or, where none is pinned yet, the publisher's checksum file,
- * said so in the log). A binary only ever reaches its cache path after that check, so a cached file needs no
+ * kind, helm, kubectl and istioctl (the installed Istio release's own) at the versions pinned in
+ * fixtures/cluster/cluster-tools.yaml: the user's own binary when it reports exactly that version, else a copy in
+ * the tools cache, else a download checked against the sha256 pinned for this platform in that file (or, where
+ * none is pinned yet, the publisher's checksum file, said so in the log). A binary only ever reaches its cache path after that check, so a cached file needs no
  * second check. Transient download failures (a reset, HTTP 5xx or 429) are retried with back-off within the
  * download's time budget; a 404 or a wrong checksum is not.
  */
@@ -42,7 +42,7 @@ export function toolPlatform(platform: string = process.platform, arch: string =
   const archName = goArch.get(arch);
   if (!osName || !archName) {
     throw new MeshproofError(
-      `meshproof cannot download kind, helm and kubectl for ${platform}/${arch}: ` +
+      `meshproof cannot download kind, helm, kubectl and istioctl for ${platform}/${arch}: ` +
         'it knows their downloads for linux and darwin on x64 (amd64) and arm64',
       'Install the versions pinned in fixtures/cluster/cluster-tools.yaml yourself and put them on PATH, ' +
         'or run meshproof on Linux or macOS (on Windows, inside WSL2).',
@@ -53,8 +53,8 @@ export function toolPlatform(platform: string = process.platform, arch: string =
 
 /** The concrete download, checksum and archive paths of one tool on one platform. */
 export function resolveToolUrls(spec: ClusterToolSpec, platform: ToolPlatform) {
-  const fill = (template: string) =>
-    template.replaceAll('{version}', spec.version).replaceAll('{os}', platform.os).replaceAll('{arch}', platform.arch);
+  const os = spec.osNames?.[platform.os] ?? platform.os;
+  const fill = (template: string) => template.replaceAll('{version}', spec.version).replaceAll('{os}', os).replaceAll('{arch}', platform.arch);
   return {
     url: fill(spec.download.url),
     checksumUrl: fill(spec.checksum.url),
@@ -75,9 +75,10 @@ export function parseChecksumFile(
     }
     return hash.toLowerCase();
   }
-  // sha256sum and `shasum -a 256` write "<hash>  <name>", or "<hash> *<name>" in binary mode.
+  // sha256sum and `shasum -a 256` write "<hash>  <name>", or "<hash> *<name>" in binary mode; Istio's release
+  // tooling writes "<hash> <name>" with one space (istio/release-builder pkg/util/files.go CreateSha).
   for (const line of text.split('\n')) {
-    const match = /^([0-9a-f]{64}) [ *](.+)$/i.exec(line.trim());
+    const match = /^([0-9a-f]{64}) [ *]?(.+)$/i.exec(line.trim());
     if (match && path.posix.basename(match[2]!) === fileName) return match[1]!.toLowerCase();
   }
   throw new Error(`the checksum file has no sha256 line for ${fileName}: "${text.slice(0, 160)}"`);
@@ -92,8 +93,10 @@ export interface EnsureClusterToolOptions {
   versionCheckTimeoutMs?: number;
   /** Where downloaded tools are kept: <toolsDir>/<tool>/<version>/<binary> (config.toolsDir). */
   toolsDir: string;
-  /** The pinned tools; defaults to loadClusterToolSpecs(). Tests pass specs that point at loopback. */
+  /** The pinned tools; defaults to loadClusterToolSpecs() for istioVersion. Tests pass specs that point at loopback. */
   specs?: ClusterToolSpecs;
+  /** The Istio release the run installs: istioctl is its own version (config.istio.version). */
+  istioVersion?: string;
   /** The PATH searched for a binary of the pinned version; defaults to process.env.PATH. */
   pathEnv?: string;
   /** Progress lines for the user ("kind v0.33.0: sha256 verified"). */
@@ -110,22 +113,22 @@ export interface EnsuredClusterTool {
 export async function ensureClusterTools(
   options: EnsureClusterToolOptions,
 ): Promise<Record<ClusterToolName, EnsuredClusterTool>> {
-  const specs = options.specs ?? loadClusterToolSpecs();
+  const specs = options.specs ?? loadClusterToolSpecs(undefined, options.istioVersion);
   // Settle all before failing, so no download is still writing into the cache when the caller sees the error.
-  const results = await Promise.allSettled(
-    clusterToolNames.map((tool) => ensureClusterTool(tool, { ...options, specs })),
-  );
+  const results = await Promise.allSettled(clusterToolNames.map((tool) => ensureClusterTool(tool, { ...options, specs })));
   const failed = results.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
-  const [kind, helm, kubectl] = results.map((result) => (result as PromiseFulfilledResult<EnsuredClusterTool>).value);
-  return { kind: kind!, helm: helm!, kubectl: kubectl! };
+  return Object.fromEntries(results.map((result) => {
+    const ensured = (result as PromiseFulfilledResult<EnsuredClusterTool>).value;
+    return [ensured.tool, ensured];
+  })) as Record<ClusterToolName, EnsuredClusterTool>;
 }
 
 export async function ensureClusterTool(
   tool: ClusterToolName,
   options: EnsureClusterToolOptions,
 ): Promise<EnsuredClusterTool> {
-  const spec = (options.specs ?? loadClusterToolSpecs())[tool];
+  const spec = (options.specs ?? loadClusterToolSpecs(undefined, options.istioVersion))[tool];
   const say = (line: string) => options.log?.(`${tool} ${spec.version}: ${line}`);
   const versionCheckTimeoutMs = options.versionCheckTimeoutMs ?? options.timeoutMs;
   const result = (toolPath: string, source: EnsuredClusterTool['source']) => ({

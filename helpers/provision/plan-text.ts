@@ -51,6 +51,7 @@ export function renderPlan(config: MeshproofConfig, plan: StackPhase[], options:
   const waits = [
     ...(options.quietTrafficGenerator ? ['pause the traffic generator (CronJob traffic-gen/traffic-generator suspended, its Jobs deleted)'] : []),
     `every Deployment available in ${workloadNamespaces.join(', ')}`,
+    'every proxy in the mesh SYNCED with istiod (istioctl proxy-status -o json)',
     'the ingress gateway serves /productpage',
     'every reviews version (v1, v2, v3) answers through the gateway',
     'Prometheus has scraped istio_requests_total; Grafana, Jaeger and Kiali answer',

@@ -37,7 +37,7 @@ const useExistingCluster =
 
 export interface PreflightOptions {
   /**
-   * The run's kind, helm and kubectl (clusterRunnerOnDemand): an existing cluster is asked for its version
+   * The run's pinned tools (clusterRunnerOnDemand): an existing cluster is asked for its version
    * through kubectl, like every other question meshproof asks it; a kind preflight never opens them.
    */
   openRunner: () => Promise<ClusterRunner>;

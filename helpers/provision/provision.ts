@@ -7,7 +7,7 @@ import { MeshproofError } from '../errors.ts';
 import { pollUntil } from '../wait/poll.ts';
 import type { Log, PhaseTracker } from './progress.ts';
 import { describePortHolder, findPortHolder, hostPortState } from '../net/host-port.ts';
-import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
+import { awaitAddonsReady, awaitDeploymentsAvailable, awaitIngressServes, awaitProxiesSynced, awaitReviewsWarm, type AddonUrls } from './readiness.ts';
 import { kubernetesServerVersion, LocalPortTakenError, runOrFail, runOrFailJson, type ClusterRunner, type PortForward } from './runner.ts';
 import { fetchPinned } from './download.ts';
 import type { KubeObject } from '../config/manifests.ts';
@@ -65,7 +65,7 @@ export async function applyStack(options: ProvisionOptions): Promise<StackPhase[
 }
 
 /**
- * Readiness, not hope: every workload available, the ingress serving, every reviews version warm, the addons
+ * Readiness, not hope: every workload available, every proxy in sync with istiod, the ingress serving, every reviews version warm, the addons
  * answering. The addons (and the ingress, where no host port maps to it) are reached through port-forwards
  * held open for the run.
  */
@@ -73,6 +73,9 @@ export async function awaitStackReady(options: ProvisionOptions, ingressOnHost: 
   const { config, runner, phases } = options;
   await phases.run('every workload available', async () => {
     for (const namespace of workloadNamespaces) await awaitDeploymentsAvailable(runner, namespace, config.timeouts);
+  });
+  await phases.run('every proxy SYNCED with istiod', async () => {
+    phases.note(`istioctl proxy-status: ${await awaitProxiesSynced(runner, config.timeouts)} proxies, every one SYNCED`);
   });
 
   const forwards = new HostForwards(runner, hostForwardsFor(config, (line) => phases.note(line)));

@@ -3,7 +3,8 @@ import type { Timeouts } from '../config/timeouts.ts';
 import { excerpt, httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { pollUntil, type ProbeResult } from '../wait/poll.ts';
-import { runOrFailJson, type ClusterRunner } from './runner.ts';
+import { parseProxyStatus, unsyncedProxies } from './proxy-status.ts';
+import { commandLine, missingToolError, runOrFailJson, type ClusterRunner } from './runner.ts';
 
 /**
  * The named, bounded waits of provisioning: readiness, not hope. Each says what it waits for and, when its
@@ -42,6 +43,32 @@ export async function awaitDeploymentsAvailable(
     const missing = only?.filter((name) => !list.items.some((d) => d.metadata.name === name)) ?? [];
     const lagging = [...missing.map((name) => `${name} does not exist yet`), ...unavailableDeployments(list, only)];
     return lagging.length === 0 ? { done: true, value: undefined } : { done: false, seen: lagging.join('; ') };
+  });
+}
+
+export const proxyStatusArgs = ['proxy-status', '-o', 'json'];
+
+/**
+ * istiod has every proxy of the mesh in sync: each xDS type each proxy subscribed to is SYNCED (none NOT_SENT,
+ * STALE or ERROR), as `istioctl proxy-status` reports it (helpers/provision/proxy-status.ts). A feature applied to
+ * a mesh whose proxies lag would be judged on configuration they never received.
+ */
+export async function awaitProxiesSynced(runner: ClusterRunner, timeouts: Timeouts): Promise<number> {
+  const command = commandLine('istioctl', proxyStatusArgs);
+  // An istioctl that cannot run ends the wait at once; anything else (istiod restarting) is polled again.
+  const cannotRun = new AbortController();
+  const what = 'every proxy in the mesh to be SYNCED with istiod (istioctl proxy-status)';
+  return pollUntil<number>({ what, timeoutMs: timeouts.proxySync, intervalMs: timeouts.poll, signal: cannotRun.signal }, async () => {
+    const result = await runner.run('istioctl', proxyStatusArgs, { timeoutMs: timeouts.istioctl });
+    const missing = missingToolError('istioctl', result);
+    if (missing) {
+      cannotRun.abort(missing);
+      throw missing;
+    }
+    if (result.exitCode !== 0) return { done: false, seen: `\`${command}\` exited ${result.exitCode}: ${(result.stderr || result.stdout).trim().slice(0, 300)}` };
+    const statuses = parseProxyStatus(command, result.stdout);
+    const lagging = unsyncedProxies(statuses);
+    return lagging.length === 0 ? { done: true, value: statuses.length } : { done: false, seen: `not SYNCED: ${lagging.join('; ')}` };
   });
 }
 

@@ -33,7 +33,7 @@ export interface PortForward {
 }
 
 /**
- * The seam between meshproof and the cluster: every kind, helm and kubectl call goes through `run`, and every
+ * The seam between meshproof and the cluster: every kind, helm, kubectl and istioctl call goes through `run`, and every
  * port-forward through `portForward`. Production runs the pinned binaries; the self-tests record the calls.
  */
 export interface ClusterRunner {
@@ -47,9 +47,24 @@ export function commandLine(tool: string, args: readonly string[]): string {
   return [tool, ...args].join(' ');
 }
 
+/**
+ * A tool that could not be started at all (exit code 127: not found or not executable, as the runner and a shell
+ * report it): no retry helps, so a wait stops at once with this instead of polling until its deadline.
+ */
+export function missingToolError(tool: ClusterToolName, result: CommandResult): MeshproofError | undefined {
+  if (result.exitCode !== 127) return undefined;
+  return new MeshproofError(
+    `${tool} could not be run: ${(result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ') || 'not found'}`,
+    `meshproof runs the ${tool} pinned in fixtures/cluster/cluster-tools.yaml (istioctl: the installed Istio release's own), ` +
+      `from PATH or its tools cache (MESHPROOF_TOOLS_DIR); put that version on PATH, or let meshproof download it.`,
+  );
+}
+
 /** Runs a command and fails with its output when it exits non-zero: for calls whose failure ends the phase. */
 export async function runOrFail(runner: ClusterRunner, tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
   const result = await runner.run(tool, args, options);
+  const missing = missingToolError(tool, result);
+  if (missing) throw missing;
   if (result.exitCode !== 0) {
     const output = (result.stderr || result.stdout).trim().split('\n').slice(-15).join('\n');
     throw new MeshproofError(`\`${commandLine(tool, args)}\` failed (exit code ${result.exitCode}):\n${output}`);
@@ -110,16 +125,32 @@ export interface ClusterAccess {
 
 /** The production runner: the pinned binaries, always pointed at the run's kubeconfig and context. */
 export class ToolRunner implements ClusterRunner {
+  private readonly providing = new Map<ClusterToolName, Promise<string>>();
+
+  /**
+   * `provide` finds a tool whose binary is left empty the first time it is called (the lab commands that never
+   * call istioctl never download it).
+   */
   constructor(
     readonly binaries: Record<ClusterToolName, string>,
     private readonly access: ClusterAccess,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly provide: Partial<Record<ClusterToolName, () => Promise<string>>> = {},
   ) {}
 
+  private async binary(tool: ClusterToolName): Promise<string> {
+    const provide = this.provide[tool];
+    if (this.binaries[tool] || !provide) return this.binaries[tool];
+    if (!this.providing.has(tool)) this.providing.set(tool, provide());
+    this.binaries[tool] = await this.providing.get(tool)!;
+    return this.binaries[tool];
+  }
+
   /**
-   * kind takes no context; helm and kubectl name theirs differently. An existing cluster without MESHPROOF_CONTEXT
-   * has no context to name: the tools then use the kubeconfig's current-context, and the flag is left out rather
-   * than passed empty.
+   * kind takes no context; helm names its own differently; istioctl takes kubectl's --kubeconfig and --context
+   * (istio/istio release-1.31 istioctl/pkg/cli/option.go AddRootFlags). Without a context (an existing cluster
+   * without MESHPROOF_CONTEXT, or `plan --analyze` analyzing files offline) the flag is left out rather than
+   * passed empty: the tools then use the kubeconfig's current-context.
    */
   accessFlags(tool: ClusterToolName): string[] {
     const kubeconfig = this.access.kubeconfig ? ['--kubeconfig', this.access.kubeconfig] : [];
@@ -128,7 +159,7 @@ export class ToolRunner implements ClusterRunner {
   }
 
   async run(tool: ClusterToolName, args: string[], options: RunOptions): Promise<CommandResult> {
-    const result = await execa(this.binaries[tool], [...this.accessFlags(tool), ...args], {
+    const result = await execa(await this.binary(tool), [...this.accessFlags(tool), ...args], {
       input: options.input,
       stdin: options.input === undefined ? 'ignore' : undefined,
       timeout: options.timeoutMs,

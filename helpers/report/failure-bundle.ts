@@ -1,12 +1,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { MeshproofConfig } from '../config/config.ts';
-import type { ClusterRunner } from '../provision/runner.ts';
+import { meshCallers } from '../config/features.ts';
+import type { KubeObject } from '../config/manifests.ts';
+import type { ClusterToolName } from '../config/cluster-tools.ts';
+import { commandLine, type ClusterRunner } from '../provision/runner.ts';
 
 /**
  * What a person debugging a failed feature would look at first, collected the moment it failed and before the
  * baseline is restored (the lab's troubleshooting steps): pods, recent events, the Istio config in force, and
- * the logs of istiod and of the sidecars on Bookinfo's main path (access logs are on).
+ * the logs of istiod and of the sidecars on Bookinfo's main path (access logs are on); then istiod's view of every
+ * proxy's sync and the routes and clusters of the proxies the feature acts in (istioctlBundleCommands).
  */
 export const failureBundleCommands: { name: string; args: string[] }[] = [
   { name: 'pods', args: ['get', 'pods', '-A', '-o', 'wide'] },
@@ -23,12 +27,57 @@ export interface BundleFile {
   content: string;
 }
 
-/** Runs every command; one that fails contributes its error output instead, so the bundle is never lost. */
-export async function collectFailureBundle(runner: ClusterRunner, config: MeshproofConfig): Promise<BundleFile[]> {
+export interface ProxyWorkload {
+  namespace: string;
+  workload: string;
+}
+
+/**
+ * The proxies a feature's configuration acts in: every caller of each host its VirtualServices and
+ * DestinationRules name (helpers/config/features.ts meshCallers), the sidecars that route and balance for it.
+ */
+export function involvedProxies(objects: KubeObject[]): ProxyWorkload[] {
+  const hosts = objects.flatMap((o) => {
+    if (o.kind === 'VirtualService') return (o.spec as { hosts?: string[] }).hosts ?? [];
+    if (o.kind === 'DestinationRule') return [(o.spec as { host: string }).host];
+    return [];
+  });
+  const proxies = new Map<string, ProxyWorkload>();
+  for (const host of hosts) for (const proxy of meshCallers[host.split('.')[0]!] ?? []) proxies.set(`${proxy.workload}.${proxy.namespace}`, proxy);
+  return [...proxies.values()];
+}
+
+/**
+ * istiod's sync of every proxy, one column per xDS type (`--verbosity 1`: the plain table only counts the types;
+ * istio/istio release-1.31 istioctl/pkg/writer/pilot/status.go), and the routes and clusters of each involved
+ * proxy as Envoy has them. istioctl picks a pod of the Deployment itself ("istioctl proxy-config routes
+ * deployment/<deployment-name[.namespace]>", istioctl/pkg/proxyconfig/proxyconfig.go at release-1.30 and 1.31).
+ */
+export function istioctlBundleCommands(proxies: ProxyWorkload[]): { name: string; args: string[] }[] {
+  return [
+    { name: 'proxy-status', args: ['proxy-status', '--verbosity', '1'] },
+    ...proxies.flatMap(({ namespace, workload }) =>
+      (['routes', 'clusters'] as const).map((what) => ({
+        name: `proxy-config-${what}-${workload}.${namespace}`,
+        args: ['proxy-config', what, `deployment/${workload}.${namespace}`, '-o', 'json'],
+      })),
+    ),
+  ];
+}
+
+/**
+ * Runs every command; one that fails contributes its error output instead, so the bundle is never lost (an
+ * istioctl that cannot run included: its file says why).
+ */
+export async function collectFailureBundle(runner: ClusterRunner, config: MeshproofConfig, objects: KubeObject[] = []): Promise<BundleFile[]> {
   const files: BundleFile[] = [];
-  for (const { name, args } of failureBundleCommands) {
-    const result = await runner.run('kubectl', args, { timeoutMs: config.timeouts.apply });
-    const header = `$ kubectl ${args.join(' ')}\n`;
+  const commands: { tool: ClusterToolName; name: string; args: string[]; timeoutMs: number }[] = [
+    ...failureBundleCommands.map((c) => ({ ...c, tool: 'kubectl' as const, timeoutMs: config.timeouts.apply })),
+    ...istioctlBundleCommands(involvedProxies(objects)).map((c) => ({ ...c, tool: 'istioctl' as const, timeoutMs: config.timeouts.istioctl })),
+  ];
+  for (const { tool, name, args, timeoutMs } of commands) {
+    const result = await runner.run(tool, args, { timeoutMs });
+    const header = `$ ${commandLine(tool, args)}\n`;
     files.push({ name: `${name}.txt`, content: result.exitCode === 0 ? `${header}${result.stdout}` : `${header}(exit code ${result.exitCode})\n${result.stderr}${result.stdout}` });
   }
   return files;

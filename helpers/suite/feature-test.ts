@@ -4,11 +4,13 @@ import { inject, test as base } from 'vitest';
 import { applyFeatureConfig, prepareFeatureConfig, restoreBaseline, type AppliedConfig } from '../apply/feature-config.ts';
 import { featureCatalog, featureFixtures, type FeatureName } from '../config/features.ts';
 import { featureSkipReason } from '../config/suites.ts';
+import type { KubeObject } from '../config/manifests.ts';
 import { meshproofVersion } from '../config/version.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { kubectlExecArgv, podExec } from '../observe/mesh-client.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
-import { runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';
+import { commandLine, runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';
+import { judgeAnalysis, parseAnalysis } from '../judge/analysis.ts';
 import type { Recording } from '../record/recording.ts';
 import { jointCharts, verdictChart } from '../report/charts.ts';
 import { attachChart, describeWithCharts, keepRecording } from '../report/evidence.ts';
@@ -23,9 +25,10 @@ import { bookinfoMeshUrls, endUserHeader, type Observed, type StepEnv } from './
  * One feature suite, declared (as Gateway API's ConformanceTest): the feature it proves, how its configuration
  * is proven on the data path, and the controls around it. The mechanics live here, once: skipping with the
  * configured reason, the Allure labels, the control before the apply, applying the fixture with its probe
- * route, proving it in every enforcing proxy and on the data path, restoring the baseline afterwards (whenever
- * anything may have been applied, also when the apply itself failed part-way or the test failed), the control
- * after the restore, and keeping every recording as evidence.
+ * route, proving it in every enforcing proxy and on the data path, Istio's analyzers on the namespace (an Error
+ * fails the test), restoring the baseline afterwards (whenever anything may have been applied, also when the apply
+ * itself failed part-way or the test failed), the control after the restore, and keeping every recording as
+ * evidence.
  */
 export interface FeatureDeclaration {
   /** The feature proved; the files it applies come from the catalogue (helpers/config/features.ts). */
@@ -143,6 +146,7 @@ export function featureTest(declaration: FeatureDeclaration) {
             for (const probe of seen) await allure.logStep(`probe: ${probe}`);
             await allure.logStep(`the data path answered as only apply ${applied.applyId} can, within ${formatDuration(Date.now() - started)}`);
           });
+          await analyzeOrFail(runner, run, analyzedNamespace);
           await use(applied);
         } catch (error) {
           failed = true;
@@ -150,7 +154,7 @@ export function featureTest(declaration: FeatureDeclaration) {
         } finally {
           // The mesh as it was when the test failed: collected before the baseline is restored. vitest has marked
           // the test failed by the time fixtures are torn down (onTestFailed would run too late, after restore).
-          if (failed || task.result?.state === 'fail') await keepFailureBundle(run, runner, feature);
+          if (failed || task.result?.state === 'fail') await keepFailureBundle(run, runner, feature, prepared.objects.map(({ object }) => object));
           // Restored whenever the apply was attempted: a `kubectl apply` that failed part-way may have changed
           // some objects, and every later suite would otherwise run on a half-applied mesh.
           await allure.step('restore the baseline', () => restoreBaseline(runner, run.config, prepared));
@@ -178,9 +182,31 @@ async function drawCharts(feature: FeatureName): Promise<void> {
   if (chartsThisTest.length > 0) await allure.descriptionHtml(describeWithCharts(featureCatalog[feature].description, chartsThisTest));
 }
 
-async function keepFailureBundle(run: MeshproofRun, runner: ClusterRunner, feature: FeatureName): Promise<void> {
-  await allure.step('failure bundle: pods, events, Istio config, istiod and sidecar logs', async () => {
-    const files = await collectFailureBundle(runner, run.config);
+/** The namespace whose Istio configuration is analyzed after each apply: where the features apply theirs. */
+export const analyzedNamespace = 'bookinfo';
+
+export const analyzeArgs = (namespace: string) => ['analyze', '-n', namespace, '-o', 'json'];
+
+/**
+ * `istioctl analyze` of the namespace with the feature applied, judged (helpers/judge/analysis.ts): an Error fails
+ * the test before any traffic is judged on a configuration Istio itself calls broken; warnings are listed in the
+ * report, and the printed messages are attached.
+ */
+async function analyzeOrFail(runner: ClusterRunner, run: MeshproofRun, namespace: string): Promise<void> {
+  const args = analyzeArgs(namespace);
+  await allure.step(commandLine('istioctl', args), async () => {
+    const { stdout } = await runOrFail(runner, 'istioctl', args, { timeoutMs: run.config.timeouts.istioctl });
+    await allure.attachment(`istioctl analyze -n ${namespace}`, stdout, { contentType: 'application/json', fileExtension: 'json' });
+    const verdict = judgeAnalysis(`namespace ${namespace}`, parseAnalysis(commandLine('istioctl', args), stdout));
+    for (const line of verdict.warningLines) await allure.logStep(`warning: ${line}`);
+    await allure.logStep(verdict.sentence);
+    if (!verdict.pass) throw new VerdictFailure([verdict.sentence]);
+  });
+}
+
+async function keepFailureBundle(run: MeshproofRun, runner: ClusterRunner, feature: FeatureName, objects: KubeObject[]): Promise<void> {
+  await allure.step('failure bundle: pods, events, Istio config, istiod and sidecar logs, proxy sync, routes and clusters', async () => {
+    const files = await collectFailureBundle(runner, run.config, objects);
     const dir = writeFailureBundle(run.config.reportsDir, feature, files);
     for (const file of files) await allure.attachment(file.name, file.content, { contentType: 'text/plain', fileExtension: 'txt' });
     // Relative to the reports folder: a report is forwarded, and a path of the runner's disk means nothing there.

@@ -10,6 +10,6 @@ export interface MeshproofRun {
   config: MeshproofConfig;
   access: ClusterAccess;
   mesh: MeshEnvironment;
-  /** The pinned kind, helm and kubectl the run uses, so each suite's worker drives the same binaries. */
+  /** The pinned kind, helm, kubectl and istioctl the run uses, so each suite's worker drives the same binaries. */
   tools: Record<ClusterToolName, string>;
 }

@@ -49,6 +49,7 @@ function loopbackSpecs(server: StaticHttpServer): ClusterToolSpecs {
     kind: at(pinned.kind, '/kind/{version}/kind-{os}-{arch}', '.sha256sum'),
     helm: at(pinned.helm, '/helm/helm-{version}-{os}-{arch}.tar.gz', '.sha256sum'),
     kubectl: at(pinned.kubectl, '/k8s/{version}/bin/{os}/{arch}/kubectl', '.sha256'),
+    istioctl: at(pinned.istioctl, '/istio/{version}/istioctl-{version}-{os}-{arch}.tar.gz', '.sha256'),
   };
 }
 
@@ -61,7 +62,9 @@ function serve(server: StaticHttpServer, spec: ClusterToolSpec, bytes: string | 
   server.routes[pathOf(url)] = { body: bytes };
   const hash = sha256(checksumOf);
   const fileName = path.posix.basename(pathOf(url));
-  server.routes[pathOf(checksumUrl)] = { body: spec.checksum.format === 'hash' ? hash : `${hash}  ${fileName}\n` };
+  // Istio's release tooling writes its .sha256 with one space between hash and name (release-builder CreateSha).
+  const separator = spec.binary === 'istioctl' ? ' ' : '  ';
+  server.routes[pathOf(checksumUrl)] = { body: spec.checksum.format === 'hash' ? hash : `${hash}${separator}${fileName}\n` };
   return { url, checksumUrl };
 }
 
@@ -73,7 +76,18 @@ const fakeBinary: Record<ClusterToolName, string> = {
   kubectl: script(
     JSON.stringify({ clientVersion: { gitVersion: pinned.kubectl.version }, kustomizeVersion: 'v5.7.1' }, null, 2),
   ),
+  istioctl: script(`client version: ${pinned.istioctl.version}`),
 };
+
+/** istioctl's standalone archive: the binary alone at its root (istio/release-builder createStandaloneIstioctl). */
+async function istioctlArchive(scratch: string): Promise<Buffer> {
+  const packDir = path.join(scratch, 'pack-istioctl');
+  await mkdir(packDir, { recursive: true });
+  await writeFile(path.join(packDir, 'istioctl'), fakeBinary.istioctl, { mode: 0o755 });
+  const archive = path.join(scratch, 'istioctl.tar.gz');
+  await tar.c({ gzip: true, file: archive, cwd: packDir }, ['istioctl']);
+  return readFile(archive);
+}
 
 /** helm's layout: <os>-<arch>/helm beside a README, gzipped. */
 async function helmArchive(scratch: string): Promise<Buffer> {
@@ -122,6 +136,20 @@ describe('the pinned cluster tools (fixtures/cluster/cluster-tools.yaml)', () =>
     });
   });
 
+  it('pins istioctl to the Istio release the run installs, with Istio\u2019s own asset names', () => {
+    expect(pinned.istioctl.version).toBe('1.31.1');
+    expect(loadClusterToolSpecs(undefined, '1.30.5').istioctl.version).toBe('1.30.5');
+    expect(resolveToolUrls(pinned.istioctl, { os: 'darwin', arch: 'amd64' })).toEqual({
+      url: 'https://github.com/istio/istio/releases/download/1.31.1/istioctl-1.31.1-osx-amd64.tar.gz',
+      checksumUrl: 'https://github.com/istio/istio/releases/download/1.31.1/istioctl-1.31.1-osx-amd64.tar.gz.sha256',
+      binaryInArchive: 'istioctl',
+    });
+    expect(resolveToolUrls(pinned.istioctl, { os: 'linux', arch: 'arm64' }).url).toBe(
+      'https://github.com/istio/istio/releases/download/1.31.1/istioctl-1.31.1-linux-arm64.tar.gz',
+    );
+    expect(new RegExp(pinned.istioctl.versionCheck.pattern, 'm').exec('client version: 1.31.1\n')?.[1]).toBe('1.31.1');
+  });
+
   it('names the file and the field when a pin is invalid', async ({ scratch }) => {
     const file = path.join(scratch, 'cluster-tools.yaml');
     const text = await readFile(new URL('../../fixtures/cluster/cluster-tools.yaml', import.meta.url), 'utf8');
@@ -153,6 +181,7 @@ describe('the pinned cluster tools (fixtures/cluster/cluster-tools.yaml)', () =>
     expect(parseChecksumFile(`${hash}\n`, 'hash', 'kubectl')).toBe(hash);
     expect(parseChecksumFile(`${hash.toUpperCase()}  kind-linux-amd64\n`, 'sha256sum', 'kind-linux-amd64')).toBe(hash);
     expect(parseChecksumFile(`${hash} *bin/kind-linux-amd64\n`, 'sha256sum', 'kind-linux-amd64')).toBe(hash);
+    expect(parseChecksumFile(`${hash} istioctl-1.31.1-linux-amd64.tar.gz\n`, 'sha256sum', 'istioctl-1.31.1-linux-amd64.tar.gz')).toBe(hash);
     expect(() => parseChecksumFile(`${hash}  kind-darwin-arm64\n`, 'sha256sum', 'kind-linux-amd64')).toThrow(
       /no sha256 line for kind-linux-amd64/,
     );
@@ -366,11 +395,12 @@ describe('ensureClusterTool', () => {
 });
 
 describe('ensureClusterTools', () => {
-  it('provides all three, unpacking helm from its tar.gz', async ({ server, scratch }) => {
+  it('provides all four, unpacking helm and istioctl from their tar.gz', async ({ server, scratch }) => {
     const specs = loopbackSpecs(server);
     serve(server, specs.kind, fakeBinary.kind);
     serve(server, specs.helm, await helmArchive(scratch));
     serve(server, specs.kubectl, fakeBinary.kubectl);
+    serve(server, specs.istioctl, await istioctlArchive(scratch));
     const toolsDir = path.join(scratch, 'tools');
 
     const tools = await ensureClusterTools({ specs, toolsDir, pathEnv: '', timeoutMs, retryMinMs });
@@ -379,9 +409,11 @@ describe('ensureClusterTools', () => {
       ['kind', 'download'],
       ['helm', 'download'],
       ['kubectl', 'download'],
+      ['istioctl', 'download'],
     ]);
     expect(tools.helm.path).toBe(path.join(toolsDir, 'helm', 'v3.21.4', 'helm'));
     expect((await execa(tools.helm.path, ['version', '--template={{.Version}}'])).stdout).toBe('v3.21.4');
-    expect((await filesUnder(toolsDir)).sort()).toEqual([tools.helm.path, tools.kind.path, tools.kubectl.path].sort());
+    expect(tools.istioctl.path).toBe(path.join(toolsDir, 'istioctl', '1.31.1', 'istioctl'));
+    expect((await filesUnder(toolsDir)).sort()).toEqual([tools.helm.path, tools.istioctl.path, tools.kind.path, tools.kubectl.path].sort());
   });
 });

@@ -1,4 +1,5 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +7,11 @@ import { describeObject } from '../../helpers/config/manifests.ts';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { buildStackPlan } from '../../helpers/provision/stack.ts';
+import { featureFixtures, featureNames } from '../../helpers/config/features.ts';
+import { analyzeFeatureFiles } from '../../helpers/cli/actions/analyze.ts';
 import { useTempDirs } from '../support/temp.ts';
+import { cacheTool, standInCalls } from '../support/lab-stand-ins.ts';
+import { analysisSamples, analyzeJson } from '../support/istioctl-outputs.ts';
 
 const tempDir = useTempDirs('meshproof-plan-');
 
@@ -14,9 +19,20 @@ function meshproof(args: string[], env: NodeJS.ProcessEnv = {}) {
   return execa(process.execPath, [fromRoot('bin', 'meshproof.js'), ...args], { cwd: tempDir(), env, reject: false, all: true });
 }
 
-/** `meshproof plan` on the shipped fixtures, run once: three tests read its output. */
+/**
+ * `meshproof plan --analyze` on the shipped fixtures, with an istioctl that finds nothing in the tools cache, run
+ * once: three tests read its output. Its folder is its own, as the test's temp folders go after each test.
+ */
 let shippedPlan: ReturnType<typeof meshproof> | undefined;
-const planOfShippedFixtures = () => (shippedPlan ??= meshproof(['plan']));
+function planOfShippedFixtures() {
+  if (!shippedPlan) {
+    const toolsDir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-plan-tools-'));
+    cacheAnalyzingIstioctl(toolsDir);
+    shippedPlan = meshproof(['plan', '--analyze'], { MESHPROOF_TOOLS_DIR: toolsDir });
+    void shippedPlan.finally(() => rmSync(toolsDir, { recursive: true, force: true }));
+  }
+  return shippedPlan;
+}
 
 describe('the stack plan', () => {
   it.each([
@@ -46,7 +62,7 @@ describe('the stack plan', () => {
 });
 
 describe('meshproof plan', () => {
-  it('prints every component in install order and exits 0, without a cluster', async () => {
+  it('prints every component in install order and exits 0, without a cluster; with --analyze, Istio\u2019s verdict on each feature', async () => {
     const run = await planOfShippedFixtures();
     expect(run.exitCode, run.all).toBe(0);
     const out = run.stdout;
@@ -72,6 +88,9 @@ describe('meshproof plan', () => {
       'every reviews version (v1, v2, v3) answers',
       'Suites, one at a time:',
       'suites/00-mesh-ready.test.ts',
+      "istioctl 1.31.1 analyze --use-kube=false, each feature's files on the lab's workloads and baseline routing:",
+      '✓ traffic-shifting: istioctl analyze found no error in fixtures/features/01-traffic-shifting.yaml (0 errors, 0 warnings)',
+      '✓ mtls-strict: istioctl analyze found no error in fixtures/features/07-mtls-strict.yaml (0 errors, 0 warnings)',
     ];
     let at = -1;
     for (const text of order) {
@@ -165,3 +184,39 @@ describe('mergeHelmValues', () => {
     expect(merged).toEqual({ service: { type: 'ClusterIP', ports: [{ name: 'http2' }] }, autoscaling: { enabled: false } });
   });
 });
+
+describe('istioctl analyze of the feature files (plan --analyze)', () => {
+  it("runs the release's istioctl analyze --use-kube=false on each feature's files after the lab's context, failing the one with an Error", async () => {
+    const toolsDir = tempDir();
+    // Istio's analyzers find a missing subset in the fault-injection files (as they would had its VirtualService
+    // named reviews v4), nothing elsewhere.
+    const broken = path.join(toolsDir, 'broken.json');
+    writeFileSync(broken, analyzeJson([analysisSamples.subsetNotFound, analysisSamples.unknownDestinationRuleHost]));
+    cacheAnalyzingIstioctl(toolsDir, `  *02-fault-injection*) cat '${broken}';;`);
+    const config = loadConfig({ MESHPROOF_TOOLS_DIR: toolsDir }, tempDir());
+    const log: string[] = [];
+
+    const verdicts = await analyzeFeatureFiles(config, (line) => log.push(line));
+
+    expect(log).toEqual([`istioctl 1.31.1: using ${path.join(toolsDir, 'istioctl', '1.31.1', 'istioctl')} from the tools cache`]);
+    expect(verdicts.map(({ feature }) => feature)).toEqual(featureNames.filter((feature) => featureFixtures[feature].length > 0));
+    expect(verdicts.filter(({ verdict }) => !verdict.pass).map(({ feature }) => feature)).toEqual(['fault-delay', 'fault-abort', 'timeouts-retries']);
+    expect(verdicts.find(({ feature }) => feature === 'fault-abort')!.verdict.sentence).toBe(
+      'istioctl analyze found 1 error, 1 warning in fixtures/features/02-fault-injection.yaml; no error expected: IST0101 on VirtualService bookinfo/reviews: Referenced host+subset in destinationrule not found: "reviews+v4"',
+    );
+    // No kubeconfig, no context: the files alone, the lab's namespaces, workloads and baseline first, the feature's last.
+    const calls = standInCalls(toolsDir, 'istioctl').filter((call) => call.startsWith('analyze'));
+    expect(calls.find((call) => call.includes('01-traffic-shifting'))).toMatch(
+      /^analyze --use-kube=false -o json \S+\/fixtures\/bookinfo\/namespace\.yaml \S+\/fixtures\/bookinfo\/bookinfo\.yaml \S+\/fixtures\/workloads\/test-clients\.yaml \S+\/fixtures\/bookinfo\/gateway\.yaml \S+\/fixtures\/bookinfo\/destination-rules\.yaml \S+\/fixtures\/features\/01-traffic-shifting\.yaml$/,
+    );
+  });
+});
+
+/** The pinned istioctl as a verified copy in the tools cache, printing `[]` for an analysis unless `cases` says otherwise. */
+function cacheAnalyzingIstioctl(toolsDir: string, cases = '') {
+  cacheTool(
+    toolsDir,
+    'istioctl',
+    ['case "$*" in', '  version*) echo "client version: 1.31.1";;', cases, `  *) echo '[]';;`, 'esac'].join('\n'),
+  );
+}

@@ -15,7 +15,7 @@ const tempDir = useTempDirs('meshproof-forwards-');
 const access = { kubeconfig: undefined, context: 'kind-meshproof' };
 
 function runnerWith(kubectl: string, env: NodeJS.ProcessEnv = process.env): ToolRunner {
-  return new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl }, access, env);
+  return new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl, istioctl: '/bin/false' }, access, env);
 }
 
 describe('kubectl port-forward through the production runner', () => {

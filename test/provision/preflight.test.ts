@@ -174,7 +174,7 @@ describe('preflight of the commands that act on the lab (cleanup, apply-feature,
     const bin = tempDir();
     writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
     writeScript(bin, 'kubectl', `echo "$@" >> "${bin}/kubectl.calls"\necho 'The connection to the server 127.0.0.1:41593 was refused - did you specify the right host or port?' >&2\nexit 1`);
-    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl'), istioctl: '/bin/false' }, clusterAccess(config()));
     const error = await labPreflightError(config(), { env: { PATH: bin }, openRunner: async () => runner });
     expect(error.message).toMatch(/^the cluster of context "kind-meshproof" does not answer: `kubectl version -o json` failed \(exit code 1\):\nThe connection to the server 127\.0\.0\.1:41593 was refused/);
     expect(error.fix).toContain('kubectl --context kind-meshproof get nodes');
@@ -185,7 +185,7 @@ describe('preflight of the commands that act on the lab (cleanup, apply-feature,
     const bin = tempDir();
     writeEngine(bin, { kindNodes: ['meshproof-control-plane\trunning\t127.0.0.1:8080->30080/tcp'] });
     writeScript(bin, 'kubectl', `echo '{"serverVersion":{"gitVersion":"v1.36.4"}}'`);
-    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config()));
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl'), istioctl: '/bin/false' }, clusterAccess(config()));
     const result = await preflightLabCluster(config(), { env: { PATH: bin }, openRunner: async () => runner });
     expect(result.cluster).toEqual({ context: 'kind-meshproof', version: '1.36.4' });
   });
@@ -201,7 +201,7 @@ describe('preflight for an existing cluster', () => {
   function kubectlRunner(config: MeshproofConfig, script: string): PreflightOptions & { argv: () => string } {
     const bin = tempDir();
     writeScript(bin, 'kubectl', `echo "$@" > "${bin}/argv"\n${script}`);
-    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl') }, clusterAccess(config));
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: path.join(bin, 'kubectl'), istioctl: '/bin/false' }, clusterAccess(config));
     return { openRunner: async () => runner, argv: () => readFileSync(path.join(bin, 'argv'), 'utf8').trim() };
   }
   const versions = (server: string) => `echo '{"clientVersion":{"gitVersion":"v1.35.8"},"serverVersion":{"gitVersion":"${server}"}}'`;

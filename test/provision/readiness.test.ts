@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { PollTimeoutError } from '../../helpers/wait/poll.ts';
+import { MeshproofError } from '../../helpers/errors.ts';
 import { awaitStackReady } from '../../helpers/provision/provision.ts';
-import { awaitAddonsReady, awaitDeploymentsAvailable, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
+import { awaitAddonsReady, awaitDeploymentsAvailable, awaitProxiesSynced, awaitReviewsWarm, unavailableDeployments } from '../../helpers/provision/readiness.ts';
+import { ToolRunner } from '../../helpers/provision/runner.ts';
+import { labProxies, proxyStatusJson } from '../support/istioctl-outputs.ts';
 import { PhaseTracker } from '../../helpers/provision/progress.ts';
 import { startBookinfoDouble, type BookinfoDouble } from '../support/bookinfo-double.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
@@ -48,6 +51,7 @@ describe('waiting for the stack to serve, over real sockets', () => {
     expect(ready.addons.prometheus).toBe(prometheus!.url);
     expect(phases.phases.map((p) => p.name)).toEqual([
       'every workload available',
+      'every proxy SYNCED with istiod',
       'ingress serves /productpage',
       'every reviews version answers (warm-up)',
       'Prometheus has Istio metrics; Grafana, Jaeger and Kiali answer',
@@ -110,5 +114,31 @@ describe('awaiting Deployments', () => {
     const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_ROLLOUT: '200ms' }, tempDir());
     const error = await awaitDeploymentsAvailable(new FakeCluster(), 'istio-system', config.timeouts, ['istiod']).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/waiting for istiod in istio-system to be available; last seen: istiod does not exist yet/);
+  });
+});
+
+describe('awaiting every proxy SYNCED (istioctl proxy-status)', () => {
+  it('times out naming the proxies still STALE or NOT_SENT, and passes once istiod has them in sync', async () => {
+    const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_PROXY_SYNC: '200ms' }, tempDir());
+    const cluster = new FakeCluster();
+    cluster.proxyStatus = proxyStatusJson(labProxies.map((p) => (p.id.startsWith('reviews-v3') ? { ...p, off: { RDS: 'STALE', EDS: 'NOT_SENT' } } : p)));
+    const error = await awaitProxiesSynced(cluster, config.timeouts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PollTimeoutError);
+    expect((error as Error).message).toContain('waiting for every proxy in the mesh to be SYNCED with istiod (istioctl proxy-status); last seen: not SYNCED: reviews-v3-7f8b9c5d6-r2vxs.bookinfo: EDS NOT_SENT, RDS STALE');
+    expect(cluster.calls.at(-1)).toEqual({ tool: 'istioctl', args: ['proxy-status', '-o', 'json'] });
+
+    cluster.proxyStatus = proxyStatusJson(labProxies);
+    expect(await awaitProxiesSynced(cluster, config.timeouts)).toBe(labProxies.length);
+  });
+
+  it('says at once, not at the deadline, that istioctl cannot be run', async () => {
+    const config = loadConfig({ ...fast, MESHPROOF_TIMEOUT_PROXY_SYNC: '1m' }, tempDir());
+    const missing = `${tempDir()}/istioctl`;
+    const runner = new ToolRunner({ kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: missing }, { kubeconfig: undefined, context: 'kind-meshproof' });
+    const started = Date.now();
+    const error = await awaitProxiesSynced(runner, config.timeouts).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((error as Error).message).toMatch(new RegExp(`^istioctl could not be run: .*${missing}`));
+    expect((error as MeshproofError).fix).toContain('installed Istio release');
   });
 });

@@ -5,14 +5,16 @@ import { FakeCluster } from '../support/fake-cluster.ts';
 
 describe('ToolRunner', () => {
   it("points kubectl and helm at the run's kubeconfig and context, and names no context when there is none", () => {
-    const binaries = { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' };
+    const binaries = { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: '/bin/false' };
     const named = new ToolRunner(binaries, { kubeconfig: '/home/me/.kube/lab', context: 'kind-meshproof' });
     expect(named.accessFlags('kubectl')).toEqual(['--kubeconfig', '/home/me/.kube/lab', '--context', 'kind-meshproof']);
     expect(named.accessFlags('helm')).toEqual(['--kubeconfig', '/home/me/.kube/lab', '--kube-context', 'kind-meshproof']);
+    expect(named.accessFlags('istioctl')).toEqual(['--kubeconfig', '/home/me/.kube/lab', '--context', 'kind-meshproof']);
     expect(named.accessFlags('kind')).toEqual([]);
     const current = new ToolRunner(binaries, { kubeconfig: undefined, context: '' });
     expect(current.accessFlags('kubectl')).toEqual([]);
     expect(current.accessFlags('helm')).toEqual([]);
+    expect(current.accessFlags('istioctl')).toEqual([]);
   });
 });
 

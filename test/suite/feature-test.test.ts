@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
-import { failureBundleCommands } from '../../helpers/report/failure-bundle.ts';
+import { failureBundleCommands, istioctlBundleCommands } from '../../helpers/report/failure-bundle.ts';
 import { startIngressStandIn } from '../support/report-fixture.ts';
 import { writeScript } from '../support/temp.ts';
 
@@ -53,6 +53,18 @@ function kubectlStandIn(dir: string, log: string, behaviour: Record<string, stri
   );
 }
 
+/**
+ * The istioctl stand-in: logs each call to the same log ("ISTIOCTL …"); `analyze` finds nothing (`[]`, as istioctl
+ * prints it), anything else prints a line saying what was asked (the failure bundle's commands).
+ */
+function istioctlStandIn(dir: string, log: string): string {
+  return writeScript(
+    dir,
+    'istioctl',
+    [`echo "ISTIOCTL $*" >> '${log}'`, `case "$*" in`, `  *' analyze '*) echo '[]';;`, `  *) echo "(stand-in istioctl: $*)";;`, `esac`].join('\n'),
+  );
+}
+
 /** One nested suite: its body, its declaration, its settings, and how its kubectl stand-in misbehaves. */
 interface NestedCase {
   body: string;
@@ -85,13 +97,14 @@ async function runSuites(cases: Record<string, NestedCase>): Promise<Record<stri
     mkdirSync(dir);
     const log = path.join(dir, 'kubectl.log');
     const kubectl = kubectlStandIn(dir, log, c.kubectl ?? {});
+    const istioctl = istioctlStandIn(dir, log);
     const config = loadConfig({ MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...c.settings, MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
     const run: MeshproofRun = {
       runId: 'nested-run',
       config,
       access: { kubeconfig: undefined, context: 'kind-meshproof' },
       mesh: { ingressUrl: gatewayUrl, addons: { prometheus: gatewayUrl, grafana: gatewayUrl, jaeger: gatewayUrl, kiali: gatewayUrl }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
-      tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
+      tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl },
     };
     const suite = path.join(dir, `${name}.test.ts`);
     writeFileSync(
@@ -131,6 +144,11 @@ const commands = (calls: string) =>
     .split('\n')
     .filter((l) => l.startsWith('ARGS '))
     .map((l) => l.replace(/^ARGS (--context \S+ )?/, ''));
+const istioctlCommands = (calls: string) =>
+  calls
+    .split('\n')
+    .filter((l) => l.startsWith('ISTIOCTL '))
+    .map((l) => l.replace(/^ISTIOCTL (--context \S+ )?/, ''));
 const verbs = (calls: string) => commands(calls).map((c) => (c.includes('pilot-agent') ? `proxy ${/deploy\/(\S+)/.exec(c)![1]}` : c.split(' ')[0]!));
 
 /** A recording the control returns, failed the way the mTLS control fails when the client never reached the mesh. */
@@ -156,6 +174,8 @@ describe('featureTest', () => {
     expect(commands(calls)[0]).toBe('apply --server-side --field-manager=meshproof --force-conflicts -f -');
     // Both callers of reviews are asked for their routes before any traffic: productpage and the mesh client.
     expect(verbs(calls)).toEqual(['apply', 'proxy productpage-v1', 'proxy mesh-client', 'delete', 'apply']);
+    // Istio's analyzers read the namespace once the feature is proven live, and find nothing.
+    expect(istioctlCommands(calls)).toEqual(['analyze -n bookinfo -o json']);
     expect(commands(calls)[1]).toBe('exec -n bookinfo deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_route_configs');
     expect(calls).toMatch(/name: meshproof-live-probe-[0-9a-f]{8}/);
     expect(calls).toContain('weight: 80');
@@ -201,7 +221,15 @@ describe('featureTest', () => {
     expect(issued.slice(-2).map((c) => c.split(' ')[0])).toEqual(['delete', 'apply']);
     const [bundle] = readdirSync(path.join(reportsDir, 'failures'));
     expect(bundle).toMatch(/^traffic-shifting-/);
-    expect(readdirSync(path.join(reportsDir, 'failures', bundle!))).toEqual(failureBundleCommands.map(({ name }) => `${name}.txt`).sort());
+    // istiod's sync of every proxy, and the routes and clusters of both callers of reviews, the proxies that route it.
+    const proxies = [
+      { namespace: 'bookinfo', workload: 'productpage-v1' },
+      { namespace: 'meshproof', workload: 'mesh-client' },
+    ];
+    expect(istioctlCommands(calls)).toEqual(['analyze -n bookinfo -o json', ...istioctlBundleCommands(proxies).map(({ args }) => args.join(' '))]);
+    expect(istioctlCommands(calls)).toContain('proxy-config routes deployment/productpage-v1.bookinfo -o json');
+    const files = [...failureBundleCommands, ...istioctlBundleCommands(proxies)].map(({ name }) => `${name}.txt`);
+    expect(readdirSync(path.join(reportsDir, 'failures', bundle!))).toEqual(files.sort());
   });
 
   it('skips a feature MESHPROOF_SKIP names, touching nothing', () => {

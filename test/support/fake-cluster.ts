@@ -4,6 +4,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import type { ClusterToolName } from '../../helpers/provision/cluster-tools.ts';
 import { mergeHelmValues } from '../../helpers/provision/stack.ts';
 import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../helpers/provision/runner.ts';
+import { labProxies, proxyStatusJson } from './istioctl-outputs.ts';
 
 export interface RecordedCall {
   tool: ClusterToolName;
@@ -19,7 +20,7 @@ interface KubeObject {
 }
 
 /**
- * A stand-in for kind, helm and kubectl behind the ClusterRunner seam: it keeps just enough state (clusters,
+ * A stand-in for kind, helm, kubectl and istioctl (proxy-status) behind the ClusterRunner seam: it keeps just enough state (clusters,
  * Helm releases with their values, applied objects) to answer the way the real tools do, and records every
  * call so a test can check order, flags and what was skipped. No cluster, no network.
  */
@@ -34,6 +35,8 @@ export class FakeCluster implements ClusterRunner {
   /** Set to make one command fail: the first call whose joined args contain the key gets this result. */
   readonly failures = new Map<string, CommandResult>();
   cronJobSuspended: boolean | undefined;
+  /** What `istioctl proxy-status -o json` prints: the lab's proxies, all SYNCED, unless a test says otherwise. */
+  proxyStatus = proxyStatusJson(labProxies);
 
   /** Which Deployments a chart brings, as the real charts name them. */
   constructor(private readonly chartDeployments: Record<string, string[]> = {}) {}
@@ -72,6 +75,7 @@ export class FakeCluster implements ClusterRunner {
     }
     if (tool === 'helm') return this.helm(args);
     if (tool === 'kubectl') return this.kubectl(args, options.input ?? '');
+    if (tool === 'istioctl' && verb === 'proxy-status') return ok(this.proxyStatus);
     return { exitCode: 1, stdout: '', stderr: `fake: unexpected ${tool} ${args.join(' ')}` };
   }
 

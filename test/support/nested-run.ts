@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadConfig } from '../../helpers/config/config.ts';
@@ -11,7 +11,7 @@ import { bundleStandIn } from './stand-ins/bundle.ts';
  * A nested vitest run of suite files written by a test, as `npm test` runs the real ones: the same featureTest
  * mechanics, the Allure reporter, and a global setup that hands every suite the run and ends it with the real
  * `finishRun` (summary, setup phases, the conformance result, not-run features). The cluster is the stand-in
- * kubectl (test/support/stand-ins/kubectl.ts) and the ingress a server the test holds.
+ * kubectl and istioctl (test/support/stand-ins/kubectl.ts, istioctl.ts) and the ingress a server the test holds.
  */
 export interface NestedRunOptions {
   dir: string;
@@ -41,6 +41,10 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
   const bin = path.join(dir, 'bin');
   mkdirSync(bin, { recursive: true });
   const kubectl = await bundleStandIn('kubectl', bin);
+  // The same bundle answers as istioctl under that name (test/support/stand-ins/istioctl.ts).
+  const istioctl = path.join(bin, 'istioctl');
+  copyFileSync(kubectl, istioctl);
+  chmodSync(istioctl, 0o755);
   const reportsDir = path.join(dir, 'reports');
   // Generous deadlines: the run shares a 2-core machine with the other self-tests; a healthy stand-in answers at once.
   const env = { MESHPROOF_TIMEOUT_CONFIG_LIVE: '60s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...options.env, MESHPROOF_REPORTS_DIR: reportsDir };
@@ -56,7 +60,7 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
       kubernetesVersion: '1.36.4',
       istioVersion: config.istio.version,
     },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl },
+    tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl },
   };
   const suitesDir = path.join(dir, 'suites');
   mkdirSync(suitesDir, { recursive: true });

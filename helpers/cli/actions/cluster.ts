@@ -40,7 +40,8 @@ export async function deploy(): Promise<void> {
   const config = loadConfig();
   const phases = new PhaseTracker(stderrLog);
   const access = clusterAccess(config);
-  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line));
+  // With istioctl: provisioning waits until istiod has every proxy in sync (istioctl proxy-status).
+  const openRunner = clusterRunnerOnDemand(config, access, (line) => phases.note(line), true);
   await phases.run('preflight', async () => {
     for (const warning of (await runPreflight(config, { openRunner })).warnings) phases.note(`warning: ${warning}`);
   });

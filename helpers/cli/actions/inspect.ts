@@ -29,7 +29,7 @@ export async function printVersions(options: { check?: boolean }): Promise<void>
     for (const k of kindMatrixFor(data, istio)) process.stdout.write(`  kind node ${k.nodeImage}\n`);
   }
   const tools = loadClusterToolSpecs();
-  process.stdout.write(`kind ${tools.kind.version}, helm ${tools.helm.version}, kubectl ${tools.kubectl.version}\n`);
+  process.stdout.write(`kind ${tools.kind.version}, helm ${tools.helm.version}, kubectl ${tools.kubectl.version}; istioctl: the installed Istio release's own\n`);
   if (!options.check) return;
   process.stdout.write('\n');
   // Never a failure: the answer is information about the world, not about this installation.

@@ -6,9 +6,9 @@ import { renderPlan } from '../../provision/plan-text.ts';
 import { buildStackPlan } from '../../provision/stack.ts';
 import { generateRunReport } from '../../report/allure-report.ts';
 
-/** The commands that need no cluster: plan and report. */
+/** The commands that need no cluster: plan (with --analyze, istioctl on the files alone) and report. */
 
-export function printPlan(options: { lab?: boolean }): void {
+export async function printPlan(options: { lab?: boolean; analyze?: boolean }): Promise<void> {
   const config = loadConfig();
   // Building the plan reads and validates every fixture: an invalid object fails here, naming file and field.
   const plan = buildStackPlan(config);
@@ -16,6 +16,18 @@ export function printPlan(options: { lab?: boolean }): void {
   const features = validateFeatureConfigs();
   process.stdout.write(renderPlan(config, plan, { quietTrafficGenerator: !options.lab }));
   process.stdout.write(renderFeatureConfigs(features));
+  if (!options.analyze) return;
+  // Loaded only when asked for: a plain `meshproof plan` stays quick to start (no process or archive libraries).
+  const { analyzeFeatureFiles } = await import('./analyze.ts');
+  const verdicts = await analyzeFeatureFiles(config, (line) => process.stderr.write(`${line}\n`));
+  const lines = ['', `istioctl ${config.istio.version} analyze --use-kube=false, each feature's files on the lab's workloads and baseline routing:`];
+  for (const { feature, verdict } of verdicts) {
+    lines.push(`   ${verdict.pass ? '✓' : '✗'} ${feature}: ${verdict.sentence}`);
+    for (const warning of verdict.warningLines) lines.push(`       warning: ${warning}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  // Exit codes mean one thing each: 1, a verdict failed.
+  if (verdicts.some(({ verdict }) => !verdict.pass)) process.exitCode = 1;
 }
 
 /** `npm run report`: the single-file report of the last run (helpers/report/allure-report.ts generateRunReport). */

@@ -65,7 +65,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
     config,
     access: { kubeconfig: undefined, context: 'sim' },
     mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false' },
+    tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: '/bin/false' },
   };
   const env = stepEnvOf(run, runner);
   /** Applied and not restored yet: a test that failed half-way leaves the next one a healthy baseline all the same. */

@@ -6,6 +6,7 @@ import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../.
 import { FakeCluster } from '../fake-cluster.ts';
 import type { SimMesh } from '../mesh-sim/mesh.ts';
 import { SimRunner } from '../mesh-sim/runner.ts';
+import { analyzeJson } from '../istioctl-outputs.ts';
 import { relayTo } from '../stand-ins/relay.ts';
 
 /**
@@ -59,6 +60,8 @@ export class RehearsalCluster implements ClusterRunner {
       return created;
     }
     if (tool === 'kind' && args[0] === 'delete') await this.unpublish();
+    // Istio's analyzers find nothing in the lab's configuration; proxy-status is the provisioning state's (every proxy SYNCED).
+    if (tool === 'istioctl' && args[0] === 'analyze') return { exitCode: 0, stdout: analyzeJson([]), stderr: '' };
     if (tool === 'kubectl') {
       const [verb] = args;
       // The data path and the proxies' configuration belong to the simulated mesh.
@@ -79,6 +82,8 @@ export class RehearsalCluster implements ClusterRunner {
     // `helm version --template={{.Version}}` prints the version alone.
     if (tool === 'helm' && args[0] === 'version') return `${wanted}\n`;
     if (tool === 'kind' && args[0] === 'version') return `kind ${wanted} go1.25.0 linux/amd64\n`;
+    // `istioctl version --remote=false` (istio/istio pkg/version/cobra.go, --short defaulted to true).
+    if (tool === 'istioctl' && args[0] === 'version') return `client version: ${wanted}\n`;
     return undefined;
   }
 

@@ -98,7 +98,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     const specs = loadClusterToolSpecs();
     const cluster = new RehearsalCluster({
       sim,
-      toolVersions: { kind: specs.kind.version, helm: specs.helm.version, kubectl: specs.kubectl.version },
+      toolVersions: { kind: specs.kind.version, helm: specs.helm.version, kubectl: specs.kubectl.version, istioctl: specs.istioctl.version },
       forwards: {
         'istio-system/svc/istio-ingressgateway': sim.ingressUrl,
         'istio-system/svc/prometheus': prometheus.url,

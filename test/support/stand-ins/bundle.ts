@@ -23,11 +23,11 @@ export async function bundleStandIn(name: string, dir: string, source = name): P
   return outfile;
 }
 
-/** The rehearsal's kubectl, helm and kind: one bundle, copied under each name (it reads which from argv[1]). */
-export async function bundleClusterTools(dir: string): Promise<Record<'kubectl' | 'helm' | 'kind', string>> {
+/** The rehearsal's kubectl, helm, kind and istioctl: one bundle, copied under each name (it reads which from argv[1]). */
+export async function bundleClusterTools(dir: string): Promise<Record<'kubectl' | 'helm' | 'kind' | 'istioctl', string>> {
   const bundled = await bundleStandIn('cluster-tool.mjs', dir, 'cluster-tool');
-  const tools = {} as Record<'kubectl' | 'helm' | 'kind', string>;
-  for (const name of ['kubectl', 'helm', 'kind'] as const) {
+  const tools = {} as Record<'kubectl' | 'helm' | 'kind' | 'istioctl', string>;
+  for (const name of ['kubectl', 'helm', 'kind', 'istioctl'] as const) {
     tools[name] = path.join(dir, name);
     copyFileSync(bundled, tools[name]);
     chmodSync(tools[name], 0o755);

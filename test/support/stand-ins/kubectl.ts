@@ -8,14 +8,17 @@
  *    those objects (test/support/mesh-sim/config-dump.ts);
  *  - `get`, `logs`: a line saying what was asked (the failure bundle's commands);
  *  - anything else: exit code 1, as kubectl does for what it cannot do.
- * Every call is appended to $STAND_IN_LOG when set. It is bundled with esbuild (test/support/stand-ins/bundle.ts)
+ * Called as `istioctl` (a copy of this bundle under that name), it answers as test/support/stand-ins/istioctl.ts
+ * does. Every call is appended to $STAND_IN_LOG when set. It is bundled with esbuild (test/support/stand-ins/bundle.ts)
  * so that each call starts as fast as a small Node script.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../../helpers/config/manifests.ts';
 import { configDump } from '../mesh-sim/config-dump.ts';
 import { IstioConfig } from '../mesh-sim/istio-config.ts';
+import { istioctlStandIn } from './istioctl.ts';
 
 const args = process.argv.slice(2).filter((arg, i, all) => arg !== '--context' && all[i - 1] !== '--context');
 const stateFile = process.env.STAND_IN_STATE ?? '';
@@ -51,4 +54,12 @@ function main(): number {
   return 1;
 }
 
-process.exitCode = main();
+if (path.basename(process.argv[1] ?? '') === 'istioctl') {
+  if (log) appendFileSync(log, `${JSON.stringify({ tool: 'istioctl', args })}\n`);
+  const result = istioctlStandIn(args, process.env);
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+} else {
+  process.exitCode = main();
+}
