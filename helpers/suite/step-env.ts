@@ -8,6 +8,7 @@ import type { Verdict } from '../judge/verdict.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
+import type { TraceRecord } from '../observe/addons/jaeger.ts';
 import type { AddonUrls } from '../provision/readiness.ts';
 import { recordingFormat, type Recording } from '../record/recording.ts';
 
@@ -96,6 +97,24 @@ export function recordingOf(
     metrics,
   };
   return { ...recording, verdict: judgeExpectation(expectation, requests, metrics) };
+}
+
+/** A recording of a trace verdict: the requests sent and their traces as Jaeger held them. */
+export function traceRecordingOf(env: StepEnv, feature: FeatureName, check: string, title: string, expectation: Expectation, requests: RequestRecord[], traces: TraceRecord[]): Recording {
+  const recording: Recording = {
+    format: recordingFormat,
+    runId: env.runId,
+    feature,
+    check: `${feature}/${check}`,
+    title,
+    recordedAt: new Date().toISOString(),
+    versions: env.versions,
+    expectation,
+    requests,
+    metrics: [],
+    traces,
+  };
+  return { ...recording, verdict: judgeExpectation(expectation, requests, [], traces) };
 }
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */
