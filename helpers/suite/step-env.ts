@@ -83,6 +83,8 @@ export function recordingOf(
   expectation: Expectation,
   requests: RequestRecord[],
   metrics: MetricObservation[],
+  /** A trace verdict's observation: the requests' traces as Jaeger held them. */
+  traces?: TraceRecord[],
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -95,26 +97,9 @@ export function recordingOf(
     expectation,
     requests,
     metrics,
+    ...(traces && { traces }),
   };
-  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics) };
-}
-
-/** A recording of a trace verdict: the requests sent and their traces as Jaeger held them. */
-export function traceRecordingOf(env: StepEnv, feature: FeatureName, check: string, title: string, expectation: Expectation, requests: RequestRecord[], traces: TraceRecord[]): Recording {
-  const recording: Recording = {
-    format: recordingFormat,
-    runId: env.runId,
-    feature,
-    check: `${feature}/${check}`,
-    title,
-    recordedAt: new Date().toISOString(),
-    versions: env.versions,
-    expectation,
-    requests,
-    metrics: [],
-    traces,
-  };
-  return { ...recording, verdict: judgeExpectation(expectation, requests, [], traces) };
+  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, traces) };
 }
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */

@@ -12,7 +12,7 @@ import { judgeTraceDelay, spanCall } from '../../judge/trace.ts';
 import { pollUntil, PollTimeoutError } from '../../wait/poll.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector } from '../../observe/prometheus.ts';
-import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, traceRecordingOf, type Check, type Observed, type StepEnv } from '../step-env.ts';
+import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, type Check, type Observed, type StepEnv } from '../step-env.ts';
 
 /**
  * Fault injection on ratings (the lab's 02-fault-injection.yaml): a 7 s delay for jason and 10 % HTTP 500 for
@@ -202,8 +202,8 @@ export async function observeJasonsTrace(env: StepEnv): Promise<Observed> {
   const controlTrace = await awaitTrace(env, anonymous, (trace) => callsSettled(trace, control.call.from, control.call.to));
   return {
     recordings: [
-      traceRecordingOf(env, 'fault-delay', subject.id, subject.title, wanted, [jason.record], [jasonTrace]),
-      traceRecordingOf(env, 'fault-delay', control.id, control.title, expectationOf(control), [anonymous.record], [controlTrace]),
+      recordingOf(env, 'fault-delay', subject.id, subject.title, wanted, [jason.record], [], [jasonTrace]),
+      recordingOf(env, 'fault-delay', control.id, control.title, expectationOf(control), [anonymous.record], [], [controlTrace]),
     ],
   };
 }
