@@ -12,6 +12,8 @@ export const jaegerApi = {
   /** Traces of `service` that started in [startMs, endMs]; the API takes unix microseconds (query_parser.go). */
   traces: (base: string, q: { service: string; limit: number; startMs: number; endMs: number }) =>
     `${withoutTrailingSlash(base)}/jaeger/api/traces?${new URLSearchParams({ service: q.service, limit: String(q.limit), start: String(q.startMs * 1000), end: String(q.endMs * 1000) })}`,
+  /** One trace by its id, in the same `{data: [trace]}` envelope; 404 while Jaeger holds none (jaegertracing/jaeger http_handler.go). */
+  trace: (base: string, traceId: string) => `${withoutTrailingSlash(base)}/jaeger/api/traces/${encodeURIComponent(traceId)}`,
 };
 
 const jaegerServices = z.object({ data: z.array(z.string()).nullable() });
@@ -116,9 +118,6 @@ export function readEndToEndTrace(answer: Answered, expected: TraceExpectation):
 
 // ---------------------------------------------------------------------------------------------------------
 // One trace, by its id, kept as the observation of a timing verdict
-
-/** `/jaeger/api/traces/{traceID}`: one trace, in the same `{data: [trace]}` envelope (404 until Jaeger has it). */
-export const jaegerTraceUrl = (base: string, traceId: string) => `${withoutTrailingSlash(base)}/jaeger/api/traces/${encodeURIComponent(traceId)}`;
 
 /**
  * The tags a trace verdict reads, of those Envoy sets on every HTTP span (envoyproxy/envoy

@@ -4,7 +4,7 @@ import { reviewsVersionFromHtml, reviewsVersionFromStart } from '../../config/bo
 import { featureFixtures } from '../../config/features.ts';
 import { faultDelayMs } from '../../config/manifests.ts';
 import { fetchAnswer } from '../../observe/addons/answer.ts';
-import { jaegerTraceUrl, readTraceById, type TraceRecord } from '../../observe/addons/jaeger.ts';
+import { jaegerApi, readTraceById, type TraceRecord } from '../../observe/addons/jaeger.ts';
 import { sendTraffic } from '../../observe/traffic.ts';
 import type { RequestRecord } from '../../observe/records.ts';
 import type { Expectation } from '../../judge/expectation.ts';
@@ -154,7 +154,7 @@ async function awaitTrace(env: StepEnv, page: { traceId: string; request: string
   let last: TraceRecord = { traceID: page.traceId, request: page.request, sentAt: page.record.startedAt, spans: [] };
   try {
     return await pollUntil<TraceRecord>({ what: `the trace of ${page.request} (${page.traceId}) in Jaeger`, timeoutMs: timeouts.traceArrival, intervalMs: timeouts.tracePoll }, async (signal) => {
-      const answer = await fetchAnswer(jaegerTraceUrl(env.addons.jaeger, page.traceId), timeouts.request, signal);
+      const answer = await fetchAnswer(jaegerApi.trace(env.addons.jaeger, page.traceId), timeouts.request, signal);
       const read = readTraceById(answer, page.traceId);
       last = { ...last, spans: read.spans };
       return complete(last) ? { done: true, value: last } : { done: false, seen: read.classification };

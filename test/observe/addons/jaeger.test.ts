@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Answered } from '../../../helpers/observe/addons/answer.ts';
-import { jaegerApi, jaegerTraceUrl, readEndToEndTrace, readJaegerServices, readTraceById, traceCalls, traceIsRequestFor, type JaegerTrace } from '../../../helpers/observe/addons/jaeger.ts';
+import { jaegerApi, readEndToEndTrace, readJaegerServices, readTraceById, traceCalls, traceIsRequestFor, type JaegerTrace } from '../../../helpers/observe/addons/jaeger.ts';
 
 /** The Jaeger readers on answers written from its structured responses and trace JSON, healthy and broken. */
 const ok = (body: unknown): Answered => ({ status: 200, body: JSON.stringify(body) });
@@ -143,7 +143,7 @@ describe('one trace by its id', () => {
   };
 
   it('asks under /jaeger and keeps the spans in order of start, with their parent in the trace and the tags a verdict reads', () => {
-    expect(jaegerTraceUrl('http://j:16686/', id)).toBe(`http://j:16686/jaeger/api/traces/${id}`);
+    expect(jaegerApi.trace('http://j:16686/', id)).toBe(`http://j:16686/jaeger/api/traces/${id}`);
     const read = readTraceById(ok({ data: [trace], total: 1, limit: 0, offset: 0, errors: null }), id);
     expect(read.classification).toBe(`trace ${id}: 2 spans`);
     expect(read.spans).toEqual([
