@@ -42,6 +42,12 @@ export function spanCall(span: SpanRecord): { from: string; revision: string | u
 }
 
 const ms = (us: number) => us / 1000;
+/**
+ * The delay is a timer, and timers tick in whole milliseconds (Envoy's event loop, like Node's, may fire one a fraction
+ * of a millisecond before the µs clock that times the span says the delay is over): a delayed call may read up to this
+ * much short of the delay.
+ */
+const timerTickMs = 1;
 const endUs = (span: SpanRecord) => span.startUs + span.durationUs;
 const flagsOf = (span: SpanRecord) => span.tags.response_flags ?? '-';
 const unanswered = (span: SpanRecord) => span.tags['http.status_code'] === '0' || flagsOf(span).split(',').includes('DC');
@@ -97,7 +103,7 @@ export function judgeTraceDelay(expectation: TraceDelayExpectation, traces: read
 
   const problems: string[] = [];
   if (calls.length === 0) return verdict(false, `${of} has no call from ${caller} to ${call.to}; its calls: ${callsIn(trace)}`);
-  const short = calls.filter((s) => ms(s.durationUs) < delayMs);
+  const short = calls.filter((s) => ms(s.durationUs) < delayMs - timerTickMs);
   if (short.length > 0) problems.push(`${short.length} of its ${calls.length} calls from ${caller} to ${call.to} took less than the ${formatDuration(delayMs)} delay (${ending(shortest!)})`);
   const delayedPart = `${caller}'s call${calls.length === 1 ? '' : 's'} to ${call.to} took ${calls.map(ending).join(' and ')}; at least the ${formatDuration(delayMs)} delay expected`;
 
