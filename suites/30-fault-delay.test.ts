@@ -1,6 +1,6 @@
 import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
 import { proveLiveFromMesh, proveLiveViaIngress } from '../helpers/suite/live.ts';
-import { observeDelayForJasonOnly, observeJasonSeesReviewsUnavailable } from '../helpers/suite/steps/faults.ts';
+import { observeDelayForJasonOnly, observeJasonSeesReviewsUnavailable, observeJasonsTrace } from '../helpers/suite/steps/faults.ts';
 
 /**
  * A 7 s delay on ratings for user jason (the lab's istio-features/02-fault-injection.yaml, with jason routed to
@@ -21,4 +21,8 @@ delay("jason's calls to ratings are delayed by 7 s; nobody else's are", async ({
 
 delay('jason sees "reviews unavailable": productpage gives up after 2 × 3 s', async ({ run, env }) => {
   await mustPass(run, await observeJasonSeesReviewsUnavailable(env));
+});
+
+delay("a trace of jason's page shows the 7 s ratings call and productpage giving up on reviews after 2 × 3 s; an anonymous page's does not", async ({ run, env }) => {
+  await mustPass(run, await observeJasonsTrace(env));
 });

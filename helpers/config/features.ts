@@ -37,6 +37,15 @@ export type CheckSpec = CheckBase &
     | { judge: 'metric-increase'; metric: string; atLeast: number }
     | { judge: 'counter-ratio'; numerator: string; denominator: string; atLeast: number; atMost: number; requests: PlannedRequests }
     | {
+        judge: 'trace-delay';
+        /** The call the fault delays, by the caller's canonical service (and revision) and the Service called. */
+        call: { from: string; fromRevision?: string; to: string };
+        /** true: the subject, every such call lasts the fault's delay (read from the fixture); false: a control. */
+        delayed: boolean;
+        /** Upstream, the caller that gives up (an application's own timeout, not the mesh's). */
+        gaveUp?: { from: string; to: string; attempts: number; timeoutMs: number; toleranceMs: number };
+      }
+    | {
         judge: 'ejection';
         refusedFlag: string;
         minRefused: number;
@@ -116,6 +125,24 @@ export const featureCatalog = {
         judge: 'all-match',
         matcher: { classification: 'reviews-unavailable' },
         ...request(20, 20),
+      },
+      // One page by jason through the gateway, found in Jaeger by the trace id it was sent with. productpage tries
+      // reviews twice with a 3 s timeout each (samples/bookinfo productpage.py), so its sidecar ends both calls
+      // unanswered (DC) after 3 s, while reviews-v2 still waits for ratings (10 s for black stars). The tolerance
+      // covers the app's own work around each attempt and the span clocks of two pods.
+      trace: {
+        title: "a trace of jason's page shows reviews-v2's call to ratings lasting the 7 s delay, and productpage giving up on reviews after 2 × 3 s",
+        judge: 'trace-delay',
+        call: { from: 'reviews', fromRevision: 'v2', to: 'ratings' },
+        delayed: true,
+        gaveUp: { from: 'productpage', to: 'reviews', attempts: 2, timeoutMs: 3_000, toleranceMs: 500 },
+      },
+      // The control: an anonymous page sent at the same moment (reviews v1, which never calls ratings, on a healthy mesh).
+      'trace-others': {
+        title: "a trace of an anonymous page sent at the same moment has no call to ratings near the delay",
+        judge: 'trace-delay',
+        call: { from: 'reviews', to: 'ratings' },
+        delayed: false,
       },
     },
   },

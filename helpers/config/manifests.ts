@@ -165,3 +165,23 @@ export function renderForRelease(objects: FixtureObject[], istio: IstioRelease, 
     return { file, object: copy };
   });
 }
+
+/**
+ * The fault delay a request gets from a VirtualService for `host` in `files`, in ms: the fixedDelay of the first of
+ * its routes whose header matches hold for `headers` (a route without a match holds for every request), or
+ * undefined when that route injects none. First match wins, as in Istio's routes (the lab's 02-fault-injection.yaml:
+ * 7 s for end-user: jason, none for anyone else).
+ */
+export function faultDelayMs(files: readonly string[], host: string, headers: Record<string, string>): number | undefined {
+  type Route = { match?: { headers?: Record<string, { exact?: string }> }[]; fault?: { delay?: { fixedDelay?: string } } };
+  for (const { object } of files.flatMap(loadFixture)) {
+    const spec = (object as { spec?: { hosts?: string[]; http?: Route[] } }).spec;
+    if (object.kind !== 'VirtualService' || !spec?.hosts?.includes(host)) continue;
+    const holds = (route: Route) =>
+      !route.match?.length || route.match.some((m) => Object.entries(m.headers ?? {}).every(([name, want]) => want.exact === undefined || headers[name] === want.exact));
+    const route = (spec.http ?? []).find(holds);
+    const delay = route?.fault?.delay?.fixedDelay;
+    return delay === undefined ? undefined : istioDurationMs(delay);
+  }
+  return undefined;
+}

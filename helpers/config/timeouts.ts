@@ -49,6 +49,13 @@ export const defaultTimeouts = {
   ejectionPoll: 2_000,
   /** How long past its ejection time (and one interval) an ejected endpoint may take to serve again. */
   ejectionGrace: 30_000,
+  /**
+   * A request's trace is complete in Jaeger's query API: each sidecar exports its span only when its stream ends,
+   * in batches (Envoy's OpenTelemetry tracer), and Jaeger stores what its collector received.
+   */
+  traceArrival: 60_000,
+  /** Between two Jaeger queries while awaiting a trace. */
+  tracePoll: 2_000,
   /** `allure generate`: the HTML report of a run, charts and attachments embedded. */
   reportGenerate: 120_000,
 } as const;

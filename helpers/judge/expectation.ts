@@ -90,6 +90,27 @@ export const expectationSchema = z.discriminatedUnion('judge', [
       minRefused: z.number().int().min(1),
     })
     .describe('One 5xx ejects the endpoint: refused during the ejection time, served after it'),
+  z
+    .strictObject({
+      judge: z.literal('trace-delay'),
+      description,
+      call: z
+        .strictObject({ from: z.string(), fromRevision: z.string().optional(), to: z.string() })
+        .describe("the call the fault delays: the caller's canonical service (and revision) and the Service it calls"),
+      delayMs: z.number().gt(0).describe("the fault's fixedDelay, read from the file applied"),
+      delayed: z.boolean().describe('true: every such call lasts at least delayMs; false (a control): none reaches half of it'),
+      gaveUp: z
+        .strictObject({
+          from: z.string(),
+          to: z.string(),
+          attempts: z.number().int().min(1),
+          timeoutMs: z.number().gt(0),
+          toleranceMs: z.number().min(0),
+        })
+        .optional()
+        .describe('upstream, the caller that gives up: this many calls, each ended unanswered at its timeout'),
+    })
+    .describe("A fault's delay seen in one request's trace in Jaeger, and where the caller upstream gave up"),
 ]);
 
 export type Expectation = z.infer<typeof expectationSchema>;
@@ -144,6 +165,11 @@ export function expectationProblems(expectation: Expectation): string[] {
         if (matchesEverything(expectation[name])) problems.push(`expectation.${name}: is empty, so every request would match`);
       }
       if (expectation.toleranceMs * 2 >= expectation.ejectionMs) problems.push(`expectation: toleranceMs ${expectation.toleranceMs} leaves no ejection time to judge`);
+      break;
+    case 'trace-delay':
+      if (expectation.gaveUp && expectation.gaveUp.toleranceMs >= expectation.gaveUp.timeoutMs) {
+        problems.push(`expectation.gaveUp: toleranceMs ${expectation.gaveUp.toleranceMs} is not below timeoutMs ${expectation.gaveUp.timeoutMs}`);
+      }
       break;
   }
   return problems;

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { checkSpec, featureCatalog, isFeatureName, type CheckSpec } from '../config/features.ts';
+import { checkSpec, featureCatalog, featureFixtures, isFeatureName, type CheckSpec } from '../config/features.ts';
+import { faultDelayMs } from '../config/manifests.ts';
 import type { RequestRecord } from '../observe/records.ts';
 import { metricSlack, type Expectation } from './expectation.ts';
 import { plannedRequests } from './rates.ts';
@@ -97,5 +98,12 @@ function judgeBySpec(spec: CheckSpec, e: Expectation, r: Rules): void {
     if (e.reactionMs > spec.reactionMs) r.problems.push(`expectation.reactionMs is ${e.reactionMs}; at most ${spec.reactionMs}`);
     if (e.toleranceMs > spec.toleranceMs) r.problems.push(`expectation.toleranceMs is ${e.toleranceMs}; at most ${spec.toleranceMs}`);
     if (e.minRefused < spec.minRefused) r.problems.push(`expectation.minRefused is ${e.minRefused}; at least ${spec.minRefused}`);
+  } else if (spec.judge === 'trace-delay' && e.judge === 'trace-delay') {
+    r.same('call', e.call, spec.call);
+    r.same('delayed', e.delayed, spec.delayed);
+    r.same('gaveUp', e.gaveUp, spec.gaveUp);
+    // The delay is the one the suite's own files give jason's calls to ratings (02-fault-injection.yaml: 7 s).
+    const labDelayMs = faultDelayMs(featureFixtures['fault-delay'], 'ratings', { 'end-user': 'jason' });
+    r.same('delayMs', e.delayMs, labDelayMs);
   }
 }

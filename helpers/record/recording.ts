@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssue, MeshproofError } from '../errors.ts';
 import { expectationProblems, expectationSchema, metricsRead } from '../judge/expectation.ts';
+import { traceRecordSchema } from '../observe/addons/jaeger.ts';
 
 export { expectationSchema, type Expectation } from '../judge/expectation.ts';
 
@@ -76,6 +77,7 @@ export const recordingSchema = z
     expectation: expectationSchema,
     requests: z.array(requestRecordSchema),
     metrics: z.array(metricObservationSchema),
+    traces: z.array(traceRecordSchema).optional().describe("requests' traces read from Jaeger, for a trace verdict (optional: only trace verdicts have them)"),
     verdict: verdictSchema.optional().describe('the verdict when the recording was made'),
   })
   .describe('A meshproof recording: raw observations and the expectation they are judged against');

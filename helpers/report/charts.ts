@@ -8,6 +8,7 @@ import { counterRatioChart, metricIncreaseChart } from './charts/metrics.ts';
 import { allMatchChart, ejectionChart } from './charts/outcomes.ts';
 import { rateChart } from './charts/rate.ts';
 import { splitChart } from './charts/split.ts';
+import { traceChart } from './charts/trace.ts';
 
 /**
  * Pictures of what the mesh did, drawn from recordings alone, so a chart can be made again offline
@@ -55,6 +56,8 @@ export function verdictChart(recording: Recording): Chart {
         return metricIncreaseChart(recording, expectation);
       case 'counter-ratio':
         return counterRatioChart(recording, expectation);
+      case 'trace-delay':
+        return traceChart(recording, expectation);
     }
   })();
   return { name, title: `${recording.check ?? recording.feature}: ${recording.title}`, spec };

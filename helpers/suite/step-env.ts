@@ -8,6 +8,7 @@ import type { Verdict } from '../judge/verdict.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
+import type { TraceRecord } from '../observe/addons/jaeger.ts';
 import type { AddonUrls } from '../provision/readiness.ts';
 import { recordingFormat, type Recording } from '../record/recording.ts';
 
@@ -82,6 +83,8 @@ export function recordingOf(
   expectation: Expectation,
   requests: RequestRecord[],
   metrics: MetricObservation[],
+  /** A trace verdict's observation: the requests' traces as Jaeger held them. */
+  traces?: TraceRecord[],
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -94,8 +97,9 @@ export function recordingOf(
     expectation,
     requests,
     metrics,
+    ...(traces && { traces }),
   };
-  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics) };
+  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, traces) };
 }
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */

@@ -16,6 +16,8 @@ describe('the per-verdict sample recordings', () => {
       'mtls-strict.plaintext-refused',
       'mtls-strict.plaintext-after',
       'fault-delay.others',
+      'fault-delay.trace',
+      'fault-delay.trace-others',
       'fault-abort.jason',
       'circuit-breaker.sequential',
       'circuit-breaker.ejection',

@@ -109,6 +109,14 @@ describe('charts of the shipped sample recordings', () => {
         expect(drawn.filter((m) => m.high !== undefined).map((m) => Object.values(m)[0])).toContain(String(expectation.atLeast));
         break;
       }
+      case 'trace-delay': {
+        // One bar per span kept, in the order they started, and the delay drawn from each delayed call's start.
+        expect(axisTitles(svg)).toContain('s after the trace began');
+        const bars = drawn.filter((m) => m.ended !== undefined && m.from !== undefined);
+        expect(bars).toHaveLength(recording.traces![0]!.spans.length);
+        expect(bars.filter((m) => /reviews-v2 → ratings/.test(m.span!)).length).toBeGreaterThan(expectation.delayed ? 0 : -1);
+        break;
+      }
       case 'counter-ratio': {
         expect(axisTitles(svg)).toContain('numerator ÷ denominator (green = expected)');
         expect(drawn).toContainEqual(expect.objectContaining({ what: 'ratio', ratio: String(recording.verdict!.figures.ratio) }));

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { Recording } from '../../helpers/record/recording.ts';
 import type { Observed } from '../../helpers/suite/step-env.ts';
-import { observeAbortRate, observeDelayForJasonOnly } from '../../helpers/suite/steps/faults.ts';
+import { observeAbortRate, observeDelayForJasonOnly, observeJasonsTrace } from '../../helpers/suite/steps/faults.ts';
 import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../../helpers/suite/steps/mtls.ts';
 import { observeBurstServedAfter, observeRateLimit } from '../../helpers/suite/steps/rate-limiting.ts';
 import { observeCircuitBreaker, observeEjection, observeNoRetriesBefore, observeRetries } from '../../helpers/suite/steps/resilience.ts';
@@ -44,6 +44,8 @@ const abortOnlyOthers = (h: Harness) => [
   h.variant('fixtures/features/02-fault-injection.yaml', [['fixedDelay: 7s\n        abort:\n          percentage:\n            value: 10\n          httpStatus: 500\n', 'fixedDelay: 7s\n']]),
 ];
 
+const observeTrace = (h: Harness) => observeJasonsTrace(h.env);
+
 const rateLimit = ['fixtures/features/08-rate-limiting.yaml'];
 const observeRateLimited = (h: Harness) => observeRateLimit(h.env, h.lastApplied!);
 const rateLimitWithoutHeader = (h: Harness) => [
@@ -57,6 +59,8 @@ const samples: Sample[] = [
   { check: 'mtls-strict/plaintext-refused', files: () => strict, observe: (h) => observeStrictMtls(h.env), broken: { breakage: { kind: 'plaintext-accepted' }, why: 'STRICT does not hold' } },
   { check: 'mtls-strict/plaintext-after', observe: (h) => observePlaintextServedAfter(h.envWith({ configLive: 1_000 })), broken: { files: () => strict, why: 'the baseline was not restored' } },
   { check: 'fault-delay/others', files: () => delay, observe: (h) => observeDelayForJasonOnly(h.env), broken: { breakage: { kind: 'end-user-match-ignored' }, why: 'the delay reaches everyone' } },
+  { check: 'fault-delay/trace', files: () => delay, observe: observeTrace, broken: { breakage: { kind: 'productpage-waits' }, why: 'productpage waits the full delay for reviews' } },
+  { check: 'fault-delay/trace-others', files: () => delay, observe: observeTrace, broken: { breakage: { kind: 'end-user-match-ignored' }, why: 'the delay reaches everyone' } },
   { check: 'fault-abort/jason', files: () => ['fixtures/features/02-fault-injection.yaml'], observe: (h) => observeAbortRate(h.env), broken: { files: abortOnlyOthers, why: "the file aborts only everyone else's calls" } },
   { check: 'circuit-breaker/sequential', files: () => breaker, observe: (h) => observeCircuitBreaker(h.env), broken: { breakage: { kind: 'refuse-everything' }, why: 'the breaker refuses even one request at a time' } },
   { check: 'circuit-breaker/ejection', files: () => breaker, observe: (h) => observeEjection(h.envWith({ ejectionPoll: 2_000 }), h.lastApplied!), broken: { breakage: { kind: 'no-outlier-detection' }, why: 'nothing is ejected' } },

@@ -12,6 +12,8 @@ export const jaegerApi = {
   /** Traces of `service` that started in [startMs, endMs]; the API takes unix microseconds (query_parser.go). */
   traces: (base: string, q: { service: string; limit: number; startMs: number; endMs: number }) =>
     `${withoutTrailingSlash(base)}/jaeger/api/traces?${new URLSearchParams({ service: q.service, limit: String(q.limit), start: String(q.startMs * 1000), end: String(q.endMs * 1000) })}`,
+  /** One trace by its id, in the same `{data: [trace]}` envelope; 404 while Jaeger holds none (jaegertracing/jaeger http_handler.go). */
+  trace: (base: string, traceId: string) => `${withoutTrailingSlash(base)}/jaeger/api/traces/${encodeURIComponent(traceId)}`,
 };
 
 const jaegerServices = z.object({ data: z.array(z.string()).nullable() });
@@ -113,3 +115,79 @@ export function readEndToEndTrace(answer: Answered, expected: TraceExpectation):
   return { ...reading(want, `${ofPath.length} ${expected.path} traces, none crosses ${listed(wanted)}; ${closest}`), ...counts };
 }
 
+
+// ---------------------------------------------------------------------------------------------------------
+// One trace, by its id, kept as the observation of a timing verdict
+
+/**
+ * The tags a trace verdict reads, of those Envoy sets on every HTTP span (envoyproxy/envoy
+ * source/common/tracing/http_tracer_impl.cc setCommonTags: `upstream_cluster`, `http.status_code` ("0" when no
+ * response was sent), `response_flags`, `error` for no response or a 5xx) and those Istio adds to every span of a
+ * proxy (istio/istio@1.30.3 pilot/pkg/networking/core/tracing.go buildServiceTags: `istio.canonical_service`,
+ * `istio.canonical_revision`), plus the span's kind and URL. The rest is left out of the recording.
+ */
+export const keptSpanTags = ['span.kind', 'upstream_cluster', 'http.status_code', 'response_flags', 'error', 'istio.canonical_service', 'istio.canonical_revision', 'http.url'] as const;
+
+export const spanRecordSchema = z
+  .strictObject({
+    spanID: z.string(),
+    parentSpanID: z.string().optional().describe('the span it is CHILD_OF, when the trace has one'),
+    service: z.string().describe("the reporting proxy's service, <app>.<namespace>"),
+    operation: z.string().describe('Istio names a route <host>:<port><path>, e.g. ratings.bookinfo.svc.cluster.local:9080/*'),
+    startUs: z.number().describe('µs since the epoch'),
+    durationUs: z.number().min(0).describe('µs'),
+    tags: z.record(z.string(), z.string()).describe('the kept tags, as strings'),
+  })
+  .describe('One span of a trace, trimmed to what a verdict reads');
+
+export const traceRecordSchema = z
+  .strictObject({
+    traceID: z.string(),
+    request: z.string().describe('the request the trace is of, e.g. "GET /productpage as jason"'),
+    sentAt: z.number().describe('when that request was sent, ms since the epoch'),
+    spans: z.array(spanRecordSchema).describe('empty when Jaeger had no trace of it'),
+  })
+  .describe("One request's trace, read from Jaeger's query API");
+
+export type SpanRecord = z.infer<typeof spanRecordSchema>;
+export type TraceRecord = z.infer<typeof traceRecordSchema>;
+
+const timedSpan = jaegerSpan.extend({ startTime: z.number(), duration: z.number() });
+const timedTrace = jaegerTrace.extend({ spans: z.array(timedSpan) });
+const timedTraces = z.object({ data: z.array(timedTrace).nullable() });
+
+/** A trace as a recording keeps it: every span, ordered by start, with the kept tags only. */
+export function trimTrace(trace: z.infer<typeof timedTrace>): Omit<TraceRecord, 'request' | 'sentAt'> {
+  const ids = new Set(trace.spans.map((s) => s.spanID));
+  const spans = trace.spans
+    .map((span): SpanRecord => {
+      const parent = (span.references ?? []).find((r) => r.refType === 'CHILD_OF' && ids.has(r.spanID))?.spanID;
+      const tags: Record<string, string> = {};
+      for (const tag of span.tags ?? []) if ((keptSpanTags as readonly string[]).includes(tag.key)) tags[tag.key] = String(tag.value);
+      return {
+        spanID: span.spanID,
+        ...(parent !== undefined && { parentSpanID: parent }),
+        service: trace.processes[span.processID]?.serviceName ?? `process ${span.processID}`,
+        operation: span.operationName,
+        startUs: span.startTime,
+        durationUs: span.duration,
+        tags,
+      };
+    })
+    .sort((a, b) => a.startUs - b.startUs);
+  return { traceID: trace.traceID, spans };
+}
+
+/**
+ * Reads `/jaeger/api/traces/{id}`: the trace trimmed, or why there is none yet. Jaeger answers 404 for a trace it
+ * does not hold (yet: spans arrive after their streams end), which is "no trace yet", not a broken add-on.
+ */
+export function readTraceById(answer: Answered, traceId: string): { spans: SpanRecord[]; classification: string } {
+  if (answer.status === 404) return { spans: [], classification: `no trace ${traceId} yet` };
+  const parsed = parseAnswer(answer, timedTraces, "Jaeger's /api/traces/{id} answer");
+  if (!parsed.ok) return { spans: [], classification: parsed.classification };
+  const trace = (parsed.value.data ?? []).find((t) => t.traceID === traceId);
+  if (!trace) return { spans: [], classification: `no trace ${traceId} yet` };
+  const { spans } = trimTrace(trace);
+  return { spans, classification: `trace ${traceId}: ${spans.length} spans` };
+}

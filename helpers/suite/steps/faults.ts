@@ -1,5 +1,15 @@
-import { loginAs, reviewsApiBatch } from '../../observe/bookinfo.ts';
-import { reviewsVersionFromStart } from '../../config/bookinfo.ts';
+import { randomBytes } from 'node:crypto';
+import { loginAs, reviewsApiBatch, type BookinfoSession } from '../../observe/bookinfo.ts';
+import { reviewsVersionFromHtml, reviewsVersionFromStart } from '../../config/bookinfo.ts';
+import { featureFixtures } from '../../config/features.ts';
+import { faultDelayMs } from '../../config/manifests.ts';
+import { fetchAnswer } from '../../observe/addons/answer.ts';
+import { jaegerApi, readTraceById, type TraceRecord } from '../../observe/addons/jaeger.ts';
+import { sendTraffic } from '../../observe/traffic.ts';
+import type { RequestRecord } from '../../observe/records.ts';
+import type { Expectation } from '../../judge/expectation.ts';
+import { judgeTraceDelay, spanCall } from '../../judge/trace.ts';
+import { pollUntil, PollTimeoutError } from '../../wait/poll.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector } from '../../observe/prometheus.ts';
 import { afterIncrease, baselineOf, checkOf, countedRecording, plannedRequests, recordingOf, requestExpectation, type Check, type Observed, type StepEnv } from '../step-env.ts';
@@ -105,6 +115,95 @@ export async function observeAbortRate(env: StepEnv): Promise<Observed> {
       recordingOf(env, 'fault-abort', answered.id, answered.title, requestExpectation(answered, env.config.alpha), others.records, []),
       ...others.recordings.slice(1),
       ...jason.recordings,
+    ],
+  };
+}
+
+/**
+ * One GET /productpage through the gateway, in a trace of its own: a W3C `traceparent` with a fresh trace id, which
+ * the gateway's sidecar continues rather than replacing (Envoy's OpenTelemetry tracer starts its span as a child of
+ * an incoming traceparent: envoyproxy/envoy source/extensions/tracers/opentelemetry/opentelemetry_tracer_impl.cc
+ * Driver::startSpan), and productpage and reviews forward (productpage.py getForwardHeaders). An x-request-id would
+ * not do: the gateway treats the host as external and sets a new one (Istio's gateway listener uses the remote
+ * address, istio/istio@1.30.3 pilot/pkg/networking/core/gateway.go; Envoy's conn_manager_utility.cc then forces a
+ * fresh request id on every edge request unless preserve_external_request_id is set, which Istio does not set).
+ */
+async function tracedPage(env: StepEnv, session: BookinfoSession | undefined): Promise<{ traceId: string; request: string; record: RequestRecord }> {
+  const traceId = randomBytes(16).toString('hex');
+  const { timeouts } = env.config;
+  const [record] = await sendTraffic({
+    baseUrl: env.ingressUrl,
+    path: '/productpage',
+    count: 1,
+    concurrency: 1,
+    deadlineMs: timeouts.trafficBatch,
+    requestTimeoutMs: timeouts.request,
+    headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    ...(session && { session }),
+    classify: ({ body }) => reviewsVersionFromHtml(body),
+  });
+  return { traceId, request: `GET /productpage ${session ? `as ${session.user}` : 'anonymous'}`, record: record! };
+}
+
+/**
+ * Asks Jaeger for one trace until `complete` holds or the deadline comes, and keeps the last answer either way: spans
+ * arrive after their streams end, the delayed call's last, so a trace read too early would be judged on half of it.
+ */
+async function awaitTrace(env: StepEnv, page: { traceId: string; request: string; record: RequestRecord }, complete: (trace: TraceRecord) => boolean): Promise<TraceRecord> {
+  const { timeouts } = env.config;
+  let last: TraceRecord = { traceID: page.traceId, request: page.request, sentAt: page.record.startedAt, spans: [] };
+  try {
+    return await pollUntil<TraceRecord>({ what: `the trace of ${page.request} (${page.traceId}) in Jaeger`, timeoutMs: timeouts.traceArrival, intervalMs: timeouts.tracePoll }, async (signal) => {
+      const answer = await fetchAnswer(jaegerApi.trace(env.addons.jaeger, page.traceId), timeouts.request, signal);
+      const read = readTraceById(answer, page.traceId);
+      last = { ...last, spans: read.spans };
+      return complete(last) ? { done: true, value: last } : { done: false, seen: read.classification };
+    });
+  } catch (error) {
+    if (!(error instanceof PollTimeoutError)) throw error;
+    return last;
+  }
+}
+
+/**
+ * A control trace is complete when every reviews server span has the call to ratings it makes: reviews v1 never calls
+ * ratings, v2 and v3 do (samples/bookinfo reviews: ENABLE_RATINGS), so a delayed call is waited for, if there is one.
+ */
+function callsSettled(trace: TraceRecord, from: string, to: string): boolean {
+  const servers = trace.spans.filter((s) => spanCall(s) === undefined && s.tags['istio.canonical_service'] === from);
+  if (servers.length === 0) return false;
+  return servers.every((server) => server.tags['istio.canonical_revision'] === 'v1' || trace.spans.some((s) => s.parentSpanID === server.spanID && spanCall(s)?.to === to));
+}
+
+/**
+ * jason's page in Jaeger (issue #10 §5): under the 7 s delay, reviews-v2's call to ratings lasts the delay, and
+ * productpage's two calls to reviews end unanswered at its 3 s timeout, before ratings answers. The control, an
+ * anonymous page sent at the same moment, has no call to ratings near the delay. The delay is the one the suite's
+ * own file gives jason's calls, so a changed file changes the bound.
+ */
+export async function observeJasonsTrace(env: StepEnv): Promise<Observed> {
+  const subject = checkOf('fault-delay', 'trace', 'trace-delay');
+  const control = checkOf('fault-delay', 'trace-others', 'trace-delay');
+  const delayMs = faultDelayMs(featureFixtures['fault-delay'], 'ratings', { 'end-user': 'jason' });
+  if (delayMs === undefined) throw new Error(`${featureFixtures['fault-delay'].join(' + ')} gives jason's calls to ratings no delay: there is nothing to trace`);
+  const expectationOf = (check: typeof subject): Extract<Expectation, { judge: 'trace-delay' }> => ({
+    judge: 'trace-delay',
+    description: check.title,
+    call: check.call,
+    delayMs,
+    delayed: check.delayed,
+    ...(check.gaveUp && { gaveUp: check.gaveUp }),
+  });
+  const session = await loginAs(env.ingressUrl, 'jason', { timeoutMs: env.config.timeouts.request });
+  const [jason, anonymous] = await Promise.all([tracedPage(env, session), tracedPage(env, undefined)]);
+  const wanted = expectationOf(subject);
+  const jasonTrace = await awaitTrace(env, jason, (trace) => judgeTraceDelay(wanted, [trace]).pass);
+  // Read after jason's trace is complete: a delayed call of the control, sent at the same moment, has ended by then.
+  const controlTrace = await awaitTrace(env, anonymous, (trace) => callsSettled(trace, control.call.from, control.call.to));
+  return {
+    recordings: [
+      recordingOf(env, 'fault-delay', subject.id, subject.title, wanted, [jason.record], [], [jasonTrace]),
+      recordingOf(env, 'fault-delay', control.id, control.title, expectationOf(control), [anonymous.record], [], [controlTrace]),
     ],
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Answered } from '../../../helpers/observe/addons/answer.ts';
-import { jaegerApi, readEndToEndTrace, readJaegerServices, traceCalls, traceIsRequestFor, type JaegerTrace } from '../../../helpers/observe/addons/jaeger.ts';
+import { jaegerApi, readEndToEndTrace, readJaegerServices, readTraceById, traceCalls, traceIsRequestFor, type JaegerTrace } from '../../../helpers/observe/addons/jaeger.ts';
 
 /** The Jaeger readers on answers written from its structured responses and trace JSON, healthy and broken. */
 const ok = (body: unknown): Answered => ({ status: 200, body: JSON.stringify(body) });
@@ -125,5 +125,43 @@ describe('the Jaeger readers', () => {
     const reviewsApi = { ...api, spans: api.spans.map((s) => ({ ...s, operationName: s.operationName.replace('/productpage', '/api/v1/products/0/reviews'), tags: [] })) };
     expect(readEndToEndTrace(traces(reviewsApi), endToEnd).classification).toBe('1 traces, none of a /productpage request');
     expect(readEndToEndTrace({ status: 404, body: '404 page not found\n' }, endToEnd).classification).toBe('HTTP 404: 404 page not found');
+  });
+});
+
+describe('one trace by its id', () => {
+  const id = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const tag = (key: string, value: unknown) => ({ key, type: typeof value === 'boolean' ? 'bool' : 'string', value });
+  const trace = {
+    traceID: id,
+    spans: [
+      { traceID: id, spanID: 'b2', operationName: 'ratings.bookinfo.svc.cluster.local:9080/*', references: [{ refType: 'CHILD_OF', traceID: id, spanID: 'a1' }], startTime: 2_000, duration: 7_001_000, processID: 'p1', logs: [],
+        tags: [tag('upstream_cluster', 'outbound|9080|v1|ratings.bookinfo.svc.cluster.local'), tag('response_flags', 'DI'), tag('error', false), tag('node_id', 'sidecar~10.244.0.9~reviews-v2-x.bookinfo~bookinfo.svc.cluster.local'), tag('istio.canonical_revision', 'v2')] },
+      // Its parent is productpage's own span, which no proxy reported: the reference is kept out.
+      { traceID: id, spanID: 'a1', operationName: 'reviews.bookinfo.svc.cluster.local:9080/*', references: [{ refType: 'CHILD_OF', traceID: id, spanID: 'ff' }], startTime: 1_000, duration: 3_000_000, processID: 'p2', logs: [], tags: [] },
+    ],
+    processes: { p1: { serviceName: 'reviews.bookinfo', tags: [] }, p2: { serviceName: 'productpage.bookinfo', tags: [] } },
+  };
+
+  it('asks under /jaeger and keeps the spans in order of start, with their parent in the trace and the tags a verdict reads', () => {
+    expect(jaegerApi.trace('http://j:16686/', id)).toBe(`http://j:16686/jaeger/api/traces/${id}`);
+    const read = readTraceById(ok({ data: [trace], total: 1, limit: 0, offset: 0, errors: null }), id);
+    expect(read.classification).toBe(`trace ${id}: 2 spans`);
+    expect(read.spans).toEqual([
+      { spanID: 'a1', service: 'productpage.bookinfo', operation: 'reviews.bookinfo.svc.cluster.local:9080/*', startUs: 1_000, durationUs: 3_000_000, tags: {} },
+      {
+        spanID: 'b2',
+        parentSpanID: 'a1',
+        service: 'reviews.bookinfo',
+        operation: 'ratings.bookinfo.svc.cluster.local:9080/*',
+        startUs: 2_000,
+        durationUs: 7_001_000,
+        tags: { upstream_cluster: 'outbound|9080|v1|ratings.bookinfo.svc.cluster.local', response_flags: 'DI', error: 'false', 'istio.canonical_revision': 'v2' },
+      },
+    ]);
+  });
+
+  it('reads a 404 as a trace Jaeger does not hold yet, and an answer it cannot read as what it held', () => {
+    expect(readTraceById({ status: 404, body: '{"data":null,"errors":[{"code":404,"msg":"trace not found"}]}' }, id)).toEqual({ spans: [], classification: `no trace ${id} yet` });
+    expect(readTraceById({ status: 0, body: '', error: 'ECONNREFUSED' }, id).classification).toBe('no answer: ECONNREFUSED');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { verdictsOf } from '../../../helpers/suite/step-env.ts';
 import { proveInEveryProxy, proveLiveFromMesh, proveLiveViaIngress } from '../../../helpers/suite/live.ts';
-import { observeDelayForJasonOnly, observeJasonSeesReviewsUnavailable } from '../../../helpers/suite/steps/faults.ts';
+import { observeDelayForJasonOnly, observeJasonSeesReviewsUnavailable, observeJasonsTrace } from '../../../helpers/suite/steps/faults.ts';
 import { useSimulatedMesh } from '../../support/mesh-sim/harness.ts';
 import { prometheusAvailability } from '../../support/prometheus-harness.ts';
 
@@ -34,11 +34,23 @@ describe.skipIf(!availability.available)('the fault-delay steps on a simulated m
     for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
   }, 40_000);
 
-  it('sees what jason sees: reviews unavailable on every request, productpage having given up after 2 × 3 s', async () => {
+  it('sees what jason sees: reviews unavailable on every request, productpage having given up after 2 × 3 s, and so does his trace', async () => {
     const { env, sim, apply, restore } = mesh();
     const applied = await apply(delayFiles);
-    const [seen] = verdictsOf(await observeJasonSeesReviewsUnavailable(env));
+    // The trace step waits the same delay as jason's pages: side by side, it costs this test about one second more.
+    const [seenBy, traced] = await Promise.all([observeJasonSeesReviewsUnavailable(env), observeJasonsTrace(env)]);
+    const [seen] = verdictsOf(seenBy);
     expect(seen!.pass, seen!.sentence).toBe(true);
+    const [trace, control] = traced.recordings;
+    expect(trace!.verdict!.pass, trace!.verdict!.sentence).toBe(true);
+    expect(control!.verdict!.pass, control!.verdict!.sentence).toBe(true);
+    // The spans carry the simulation's real times: reviews-v2's call to ratings lasts the delay, productpage's two calls
+    // to reviews end unanswered (DC) at its 3 s timeout, and the anonymous page never reaches ratings.
+    expect(trace!.verdict!.sentence).toMatch(
+      /reviews-v2's calls? to ratings took 7(\.\d\d?)? s, (200|500)[^;]*; at least the 7 s delay expected; productpage's 2 calls to reviews ended after 3(\.\d\d?)? s, no answer \(DC\) and 3(\.\d\d?)? s, no answer \(DC\)/,
+    );
+    expect(trace!.traces![0]!.spans.map((s) => s.service)).toEqual(expect.arrayContaining(['istio-ingressgateway.istio-system', 'productpage.bookinfo', 'reviews.bookinfo', 'details.bookinfo']));
+    expect(control!.verdict!.sentence).toMatch(/has no call from reviews to ratings \(its calls: istio-ingressgateway(-\w+)? → productpage, productpage-v1 → details, productpage-v1 → reviews\)/);
     sim.break({ kind: 'no-delay' });
     const [healthy] = verdictsOf(await observeJasonSeesReviewsUnavailable(env));
     sim.heal();

@@ -11,6 +11,8 @@ import { stepEnvOf } from '../../../helpers/suite/feature-test.ts';
 import { startIstioExporter, type IstioExporter } from '../istio-exporter.ts';
 import { startPrometheus, type PrometheusHarness } from '../prometheus-harness.ts';
 import { startSimMesh, type SimMesh } from './mesh.ts';
+import { SpanCollector } from './tracing.ts';
+import { startJaegerDouble } from '../jaeger-double.ts';
 import { SimRunner } from './runner.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -50,12 +52,16 @@ export const simTimeouts = {
   MESHPROOF_TIMEOUT_REQUEST: '15s',
   MESHPROOF_TIMEOUT_EJECTION_POLL: '200ms',
   MESHPROOF_TIMEOUT_EJECTION_GRACE: '3s',
+  MESHPROOF_TIMEOUT_TRACE_ARRIVAL: '15s',
+  MESHPROOF_TIMEOUT_TRACE_POLL: '100ms',
 };
 
 /** Starts a simulated mesh with its Prometheus; `stop` ends both. For tests, see useSimulatedMesh. */
 export async function startSimHarness(options: { seed?: number } = {}): Promise<SimHarness & { stop(): Promise<void>; restoreOutstanding(): Promise<void> }> {
   const exporter = await startIstioExporter();
-  const sim = await startSimMesh({ exporter, seed: options.seed ?? 7, baseline: baselineFiles.flatMap(loadFixture).map((f) => f.object) });
+  const spans = new SpanCollector();
+  const jaeger = await startJaegerDouble(spans);
+  const sim = await startSimMesh({ exporter, spans, seed: options.seed ?? 7, baseline: baselineFiles.flatMap(loadFixture).map((f) => f.object) });
   const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-sim-'));
   const config = loadConfig(simTimeouts, dir);
@@ -64,7 +70,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
     runId: 'sim-run',
     config,
     access: { kubeconfig: undefined, context: 'sim' },
-    mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: '', kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
+    mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: jaeger.url, kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
     tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: '/bin/false' },
   };
   const env = stepEnvOf(run, runner);
@@ -104,7 +110,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
       for (const applied of [...outstanding]) await restore(applied);
     },
     async stop() {
-      await Promise.all([sim.stop(), prometheus.stop(), exporter.stop()]);
+      await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

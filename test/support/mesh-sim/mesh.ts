@@ -13,6 +13,7 @@ import { IstioConfig, routeMatches } from './istio-config.ts';
 import { InboundRateLimiter } from './local-rate-limit.ts';
 import { OutboundSidecar, type MeshNetwork, type SidecarFaults, type SimRequest, type SimResponse } from './sidecar.ts';
 import { requestLabels } from './telemetry.ts';
+import { SpanCollector } from './tracing.ts';
 import { fqdn, services, workload, workloads, type Workload } from './workloads.ts';
 
 /**
@@ -43,11 +44,15 @@ export type Breakage =
   | { kind: 'plaintext-accepted' }
   | { kind: 'rate-limit-ignored' }
   | { kind: 'bucket-never-refills' }
+  /** productpage waits for reviews however long it takes: its 3 s timeout (and so its second try) never comes. */
+  | { kind: 'productpage-waits' }
   | { kind: 'silent-telemetry'; workload: string }
   | { kind: 'legacy-client'; fails: 'dns' | 'refused' | 'timeout' };
 
 export interface SimMeshOptions {
   exporter: IstioExporter;
+  /** Where the proxies report their spans (a collector of its own when no Jaeger double reads them). */
+  spans?: SpanCollector;
   seed?: number;
   /** The baseline configuration istiod holds from the start (the lab's gateway and DestinationRules). */
   baseline?: KubeObject[];
@@ -108,6 +113,7 @@ async function listen(server: Server | ReturnType<typeof createNetServer>): Prom
 
 export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
   const random = mulberry32(options.seed ?? 1);
+  const spans = options.spans ?? new SpanCollector();
   const istiod = new IstioConfig(options.baseline ?? []);
   const held = new Set<string>();
   let breakages: Breakage[] = [];
@@ -141,6 +147,7 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
     inboundPort: (name) => inboundPorts.get(name)!,
     peerToken: (source) => `${source.name}:${token}`,
     exporter: options.exporter,
+    spans,
     random,
     faults,
     silent: (name) => breakages.some((b) => b.kind === 'silent-telemetry' && b.workload === name),
@@ -163,9 +170,22 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
   for (const w of workloads) {
     const app = appOf(w);
     if (!app) continue;
+    // The app's own timeout on a call: when it fires the app gives up, and its sidecar sees the connection close.
     const call: Call = async (req, timeoutMs) => {
-      const timeout = new Promise<undefined>((resolve) => setTimeout(resolve, timeoutMs));
-      return Promise.race([proxies.get(w.name)!.send(req), timeout]);
+      if (w.app === 'productpage' && broken('productpage-waits')) return proxies.get(w.name)!.send(req);
+      const gaveUp = new AbortController();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          gaveUp.abort();
+          resolve(undefined);
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([proxies.get(w.name)!.send(req, undefined, gaveUp.signal), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
     };
     const rateLimiter = new InboundRateLimiter(w, random);
     const service = services.find((s) => s.endpoints.includes(w.name))!;
@@ -184,7 +204,12 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const request = incoming(req, body);
       delete request.headers['x-meshsim-peer'];
       const received = performance.now();
+      // The server span (inbound routes are named <host>:<port>/* too: pilot httproute.go), its id passed to the app.
+      const span = spans.start(w, 'server', request.headers.traceparent, `${fqdn(service)}:${service.port}/*`, `inbound|${service.port}||`);
+      request.headers.traceparent = span.traceparent;
+      res.on('close', () => span.end(0, ['DC']));
       const report = (status: number, flags: string[]) => {
+        span.end(status, flags);
         if (net.silent(w.name)) return;
         const source = peer ?? unknownSource;
         const labels = requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: status, flags, mutualTls: peer !== undefined });

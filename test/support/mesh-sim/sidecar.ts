@@ -4,6 +4,7 @@ import { durationMs, routeMatches, type Destination, type DestinationRuleSpec, t
 import { requestLabels } from './telemetry.ts';
 import { fqdn, serviceFor, workload, type Service, type Workload } from './workloads.ts';
 import type { IstioExporter } from '../istio-exporter.ts';
+import type { SpanCollector } from './tracing.ts';
 
 /**
  * The client side of a simulated Envoy sidecar: what happens to a request between the app (or the gateway)
@@ -64,6 +65,8 @@ export interface MeshNetwork {
   /** Proves a connection came from a sidecar (stands in for the mTLS handshake). */
   peerToken(source: Workload): string;
   exporter: IstioExporter;
+  /** Where every proxy reports its spans (the Jaeger double reads them). */
+  spans: SpanCollector;
   random(): number;
   faults(): SidecarFaults;
   silent(workload: string): boolean;
@@ -109,8 +112,11 @@ export class OutboundSidecar {
     this.view = config;
   }
 
-  /** A request leaving through this sidecar, routed by `route` (the gateway passes its own). */
-  async send(req: SimRequest, chosen?: { route: HttpRoute; service: Service }): Promise<SimResponse> {
+  /**
+   * A request leaving through this sidecar, routed by `route` (the gateway passes its own). `downstream` aborts when
+   * the application gives up on it: the span ends there, unanswered (DC), as Envoy's does.
+   */
+  async send(req: SimRequest, chosen?: { route: HttpRoute; service: Service }, downstream?: AbortSignal): Promise<SimResponse> {
     const service = chosen?.service ?? serviceFor(req.host, this.source.namespace);
     if (!service) return { status: 503, headers: {}, body: 'no healthy upstream' };
     const faults = this.net.faults();
@@ -122,7 +128,16 @@ export class OutboundSidecar {
         : { route: [{ destination: { host: service.name } }] };
     }
     const flags: string[] = [];
+    // The client span: Istio names it after the route's host and port (pilot route.go GetRouteOperation), and Envoy
+    // tags it with the route's cluster.
+    const subset = route?.route?.[0]?.destination.subset;
+    const span = this.net.spans.start(this.source, 'client', req.headers.traceparent, `${fqdn(service)}:${service.port}/*`, `outbound|${service.port}|${subset ?? ''}|${fqdn(service)}`);
+    req = { ...req, headers: { ...req.headers, traceparent: span.traceparent } };
+    const gone = () => span.end(0, [...flags, 'DC']);
+    downstream?.addEventListener('abort', gone, { once: true });
     const finish = (res: SimResponse, destination: Workload | undefined): SimResponse => {
+      downstream?.removeEventListener('abort', gone);
+      span.end(res.status, flags);
       this.report(service, destination, res.status, flags);
       return res;
     };

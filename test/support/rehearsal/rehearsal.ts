@@ -11,7 +11,9 @@ import type { ConformanceSummary } from '../../../helpers/report/summary.ts';
 import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
 import { writeEngine } from '../lab-stand-ins.ts';
 import { startIstioExporter } from '../istio-exporter.ts';
+import { startJaegerDouble } from '../jaeger-double.ts';
 import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
+import { SpanCollector } from '../mesh-sim/tracing.ts';
 import { startPrometheus } from '../prometheus-harness.ts';
 import { bundleClusterTools } from '../stand-ins/bundle.ts';
 import { startStaticHttpServer } from '../static-http-server.ts';
@@ -60,6 +62,8 @@ const rehearsalTimeouts = {
   MESHPROOF_TIMEOUT_CONFIG_LIVE: '10s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '50ms',
   MESHPROOF_TIMEOUT_REQUEST: '15s',
+  MESHPROOF_TIMEOUT_TRACE_ARRIVAL: '15s',
+  MESHPROOF_TIMEOUT_TRACE_POLL: '100ms',
 };
 
 /** Which Deployments each chart brings: those the plan's Helm steps wait for (the charts' names, with our values). */
@@ -84,13 +88,15 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     ? { MESHPROOF_TARGET: 'kind', MESHPROOF_INGRESS_PORT: String(await freePort()) }
     : { MESHPROOF_TARGET: 'existing', MESHPROOF_CONTEXT: 'rehearsal' };
   const exporter = await startIstioExporter();
-  const sim = await startSimMesh({ exporter, seed: 11 });
+  // Jaeger is a double over the simulated proxies' spans: fault-delay reads a trace from it.
+  const spans = new SpanCollector();
+  const jaeger = await startJaegerDouble(spans);
+  const sim = await startSimMesh({ exporter, spans, seed: 11 });
   if (options.breakage) sim.break(options.breakage);
   const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
-  // The add-ons other than Prometheus answer their readiness probes; the suites that read them are not rehearsed.
+  // Grafana and Kiali answer their readiness probes; the suites that read them are not rehearsed.
   const addons = await startStaticHttpServer({
     '/api/health': { body: JSON.stringify({ database: 'ok', version: '12.0.0' }) },
-    '/jaeger/api/services': { body: JSON.stringify({ data: ['productpage.bookinfo'] }) },
     '/kiali/api/status': { body: JSON.stringify({ status: { state: 'running', 'Kiali version': 'v2.27.0' } }) },
   });
   const dashboards = await startStaticHttpServer();
@@ -103,7 +109,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
         'istio-system/svc/istio-ingressgateway': sim.ingressUrl,
         'istio-system/svc/prometheus': prometheus.url,
         'istio-system/svc/grafana': addons.url,
-        'istio-system/svc/tracing': addons.url,
+        'istio-system/svc/tracing': jaeger.url,
         'istio-system/svc/kiali': addons.url,
       },
       chartDeployments: chartDeployments(targetEnv),
@@ -169,6 +175,6 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
       await Promise.all([served.close(), cluster.unpublish()]);
     }
   } finally {
-    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), addons.close(), dashboards.close()]);
+    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop(), addons.close(), dashboards.close()]);
   }
 }
