@@ -6,17 +6,19 @@ import { describeMatcher, matcherPredicate } from './matchers.ts';
 import { judgeAllMatch, judgeLatency, judgeRate } from './rates.ts';
 import { judgeSplit } from './split.ts';
 import { judgeEjection } from './ejection.ts';
+import { judgeKiali } from './kiali.ts';
+import type { ApiAnswer } from '../observe/addons/answer.ts';
 import type { Verdict } from './verdict.ts';
 
 /**
  * Judges a recording's observations against its expectation: the same pure functions the suites call, so a
  * verdict can be re-run offline (`meshproof judge`) and tested on healthy and broken recordings alike.
  */
-export function judgeRecording(recording: { expectation: Expectation; requests: readonly RequestRecord[]; metrics: readonly MetricObservation[] }): Verdict {
-  return judgeExpectation(recording.expectation, recording.requests, recording.metrics);
+export function judgeRecording(recording: { expectation: Expectation; requests: readonly RequestRecord[]; metrics: readonly MetricObservation[]; answers?: readonly ApiAnswer[] | undefined }): Verdict {
+  return judgeExpectation(recording.expectation, recording.requests, recording.metrics, recording.answers);
 }
 
-export function judgeExpectation(expectation: Expectation, requests: readonly RequestRecord[], metrics: readonly MetricObservation[] = []): Verdict {
+export function judgeExpectation(expectation: Expectation, requests: readonly RequestRecord[], metrics: readonly MetricObservation[] = [], answers: readonly ApiAnswer[] = []): Verdict {
   switch (expectation.judge) {
     case 'weighted-split': {
       const { weights, alpha, minShiftPoints, power } = expectation;
@@ -46,6 +48,8 @@ export function judgeExpectation(expectation: Expectation, requests: readonly Re
       return judgeCounterRatio(expectation, metrics);
     case 'ejection':
       return judgeEjection(expectation, requests);
+    case 'kiali':
+      return judgeKiali(expectation, answers);
   }
 }
 

@@ -97,5 +97,10 @@ function judgeBySpec(spec: CheckSpec, e: Expectation, r: Rules): void {
     if (e.reactionMs > spec.reactionMs) r.problems.push(`expectation.reactionMs is ${e.reactionMs}; at most ${spec.reactionMs}`);
     if (e.toleranceMs > spec.toleranceMs) r.problems.push(`expectation.toleranceMs is ${e.toleranceMs}; at most ${spec.toleranceMs}`);
     if (e.minRefused < spec.minRefused) r.problems.push(`expectation.minRefused is ${e.minRefused}; at least ${spec.minRefused}`);
+  } else if (spec.judge === 'kiali' && e.judge === 'kiali') {
+    // The catalogue fixes what is read; the run adds the split's counts and the run's α.
+    for (const [key, want] of Object.entries(spec.reading)) r.same(`reading.${key}`, (e.reading as Record<string, unknown>)[key], want);
+    if (e.reading.of === 'error-rate') r.alphaAtMost(e.reading.alpha);
+    if (e.reading.of === 'edge-shares' && e.reading.confidence < 1 - r.alpha) r.problems.push(`expectation.reading.confidence is ${e.reading.confidence}; at least 1 − α = ${1 - r.alpha}`);
   }
 }
