@@ -9,6 +9,7 @@ import type { FeatureName } from '../../../helpers/config/features.ts';
 import type { ConformanceSummary } from '../../../helpers/report/summary.ts';
 import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
 import { startIstioExporter } from '../istio-exporter.ts';
+import { startKialiDouble } from '../kiali-double.ts';
 import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
 import { startPrometheus } from '../prometheus-harness.ts';
 import { bundleClusterTools } from '../stand-ins/bundle.ts';
@@ -48,6 +49,7 @@ const rehearsalTimeouts = {
   MESHPROOF_TIMEOUT_ADDON_READY: '20s',
   MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s',
   MESHPROOF_TIMEOUT_METRIC_POLL: '200ms',
+  MESHPROOF_TIMEOUT_KIALI_WINDOW: '2s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE: '10s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '50ms',
   MESHPROOF_TIMEOUT_REQUEST: '15s',
@@ -65,12 +67,13 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const sim = await startSimMesh({ exporter, seed: 11 });
   if (options.breakage) sim.break(options.breakage);
   const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
-  // The add-ons other than Prometheus answer their readiness probes; the suites that read them are not rehearsed.
+  // Grafana and Jaeger answer their readiness probes; the suites that read them are not rehearsed. Kiali computes
+  // its answers from the simulated mesh and Prometheus: the feature suites ask it during their features.
   const addons = await startStaticHttpServer({
     '/api/health': { body: JSON.stringify({ database: 'ok', version: '12.0.0' }) },
     '/jaeger/api/services': { body: JSON.stringify({ data: ['productpage.bookinfo'] }) },
-    '/kiali/api/status': { body: JSON.stringify({ status: { state: 'running', 'Kiali version': 'v2.27.0' } }) },
   });
+  const kiali = await startKialiDouble({ prometheus: prometheus.url, sim });
   const dashboards = await startStaticHttpServer();
   try {
     const specs = loadClusterToolSpecs();
@@ -82,7 +85,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
         'istio-system/svc/prometheus': prometheus.url,
         'istio-system/svc/grafana': addons.url,
         'istio-system/svc/tracing': addons.url,
-        'istio-system/svc/kiali': addons.url,
+        'istio-system/svc/kiali': kiali.url,
       },
       chartDeployments: chartDeployments(),
     });
@@ -143,6 +146,6 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
       await served.close();
     }
   } finally {
-    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), addons.close(), dashboards.close()]);
+    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), addons.close(), dashboards.close(), kiali.stop()]);
   }
 }
