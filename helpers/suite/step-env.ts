@@ -5,6 +5,7 @@ import type { RequestMatcher } from '../judge/matchers.ts';
 import { plannedRequests } from '../judge/rates.ts';
 import { judgeExpectation } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
+import type { ApiAnswer } from '../observe/addons/answer.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
@@ -82,6 +83,7 @@ export function recordingOf(
   expectation: Expectation,
   requests: RequestRecord[],
   metrics: MetricObservation[],
+  answers?: ApiAnswer[],
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -94,8 +96,9 @@ export function recordingOf(
     expectation,
     requests,
     metrics,
+    ...(answers && { answers }),
   };
-  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics) };
+  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, answers) };
 }
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */
@@ -172,6 +175,11 @@ export function requestExpectation(check: CheckSpec, alpha: number): Expectation
 }
 
 export { plannedRequests };
+
+/** Several observations of one test as one, so every verdict is reported before the test fails. */
+export function allOf(...observed: Observed[]): Observed {
+  return { recordings: observed.flatMap((o) => o.recordings) };
+}
 
 export function verdictsOf(observed: Observed): Verdict[] {
   return observed.recordings.map((r) => r.verdict!);
