@@ -7,7 +7,8 @@ import { observeCanarySplit } from '../helpers/suite/steps/routing.ts';
 const canary = featureTest({ feature: 'traffic-shifting' });
 
 canary('80 % of traffic to reviews v1, 10 % to v2, 10 % to v3, and Kiali draws the same shares', async ({ run, env }) => {
+  const since = Date.now();
   const split = await observeCanarySplit(env);
   // "Observe in Kiali", while the canary is applied: its graph of the same requests, and its config validations.
-  await mustPass(run, allOf(split, await observeKialiShares(env, split), await observeKialiValidations(env, 'traffic-shifting')));
+  await mustPass(run, allOf(split, await observeKialiShares(env, split, since), await observeKialiValidations(env, 'traffic-shifting')));
 });

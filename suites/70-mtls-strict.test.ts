@@ -14,7 +14,8 @@ const strict = featureTest({
 });
 
 strict('plaintext from outside the mesh is refused, mesh traffic is served over mutual TLS, and Kiali shows every edge locked', async ({ run, env }) => {
+  const since = Date.now();
   const observed = await observeStrictMtls(env);
-  const kiali = allOf(await observeKialiMtls(env, observed), await observeKialiSidecars(env), await observeKialiValidations(env, 'mtls-strict'));
+  const kiali = allOf(await observeKialiMtls(env, since), await observeKialiSidecars(env), await observeKialiValidations(env, 'mtls-strict'));
   await mustPass(run, allOf(observed, kiali));
 });

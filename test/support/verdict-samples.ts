@@ -58,8 +58,9 @@ const observeAbTest = (h: Harness) => observeAbSplit(h.env);
 // Kiali as a second witness: each feature's own step, then Kiali asked while the feature is applied.
 const canary = ['fixtures/features/01-traffic-shifting.yaml'];
 const observeCanaryInKiali = async (h: Harness) => {
+  const since = Date.now();
   const split = await observeCanarySplit(h.env);
-  return allOf(split, await observeKialiShares(h.env, split), await observeKialiValidations(h.env, 'traffic-shifting'));
+  return allOf(split, await observeKialiShares(h.env, split, since), await observeKialiValidations(h.env, 'traffic-shifting'));
 };
 // A route to a Service that does not exist: Kiali's KIA1101, an error.
 const canaryToNoHost = (h: Harness) => [h.variant(canary[0]!, [['host: reviews\n            subset: v3', 'host: reviews-canary\n            subset: v3']])];
@@ -68,8 +69,9 @@ const observeAbortInKiali = async (h: Harness) => {
   return allOf(aborts, await observeKialiErrorRate(h.env));
 };
 const observeStrictInKiali = async (h: Harness) => {
+  const since = Date.now();
   const observed = await observeStrictMtls(h.env);
-  return allOf(observed, await observeKialiMtls(h.env, observed), await observeKialiSidecars(h.env));
+  return allOf(observed, await observeKialiMtls(h.env, since), await observeKialiSidecars(h.env));
 };
 
 const samples: Sample[] = [

@@ -17,32 +17,23 @@ import { afterIncrease, baselineOf, checkOf, recordingOf, type Observed, type St
  * Prometheus to count their traffic), keeps the answer whole in the recording, and lets helpers/judge/kiali.ts
  * judge it, so the verdict is made again offline from the same answer.
  *
- * The graph is asked over the feature's own traffic: a window that ends now (queryTime) and starts just before the
- * first request the feature's verdicts judged, so the baseline before the apply, and earlier suites, stay out of
- * it; never shorter than the kialiWindow timeout, for every rate to have two scrapes in it.
+ * The graph is asked over the feature's own traffic: a window that ends now (queryTime) and starts when the step
+ * whose verdicts it witnesses began, so the baseline before the apply, and earlier suites, stay out of it.
  */
 
 type WithKialiChecks = 'traffic-shifting' | 'fault-abort' | 'mtls-strict';
 
-/** When the first request of these recordings was sent: the start of the feature's traffic. */
-export function trafficStart(observed: Observed): number {
-  const starts = observed.recordings.flatMap((r) => r.requests.map((q) => q.startedAt));
-  return starts.length > 0 ? Math.min(...starts) : Date.now();
-}
-
 /**
- * The graph of `namespace` from one scrape interval (half the kialiWindow) before `since` to now, never shorter
- * than kialiWindow. rate() takes the increase between the samples inside the window: without the last sample before
- * the traffic, whatever came before the first sample after it would be lost. Each step takes a baseline from
- * Prometheus right before its traffic (a scrape after everything earlier), so that sample holds none of the
- * previous step's traffic.
+ * The graph of `namespace` from `since`, rounded down to Kiali's whole seconds, to now, rounded up. `since` is when
+ * the step whose traffic is judged began: each step takes a Prometheus baseline first, which waits until every
+ * target has been scraped after it began, so the window's first sample of each series is one taken after `since`
+ * and before the traffic, and rate() sees the whole of the step's traffic and nothing before it (the control
+ * before the apply, a previous suite), give or take the second before `since`.
  */
 function graphUrl(env: StepEnv, namespace: string, since: number): string {
-  const { kialiWindow } = env.config.timeouts;
-  // Whole seconds, as Kiali takes them: the window's end rounded up, its start then at or before the one asked.
+  const start = Math.floor(since / 1000);
   const queryTimeSeconds = Math.ceil(Date.now() / 1000);
-  const durationSeconds = Math.ceil(Math.max(kialiWindow, queryTimeSeconds * 1000 - (since - kialiWindow / 2)) / 1000);
-  return kialiApi.graph(env.addons.kiali, { namespace, graphType: 'versionedApp', durationSeconds, queryTimeSeconds });
+  return kialiApi.graph(env.addons.kiali, { namespace, graphType: 'versionedApp', durationSeconds: Math.max(1, queryTimeSeconds - start), queryTimeSeconds });
 }
 
 /**
@@ -84,9 +75,9 @@ async function kialiRecording(env: StepEnv, feature: WithKialiChecks, id: string
 
 /**
  * The canary in Kiali: productpage → reviews-v1/v2/v3 at the shares the split's responses showed, each within the
- * split's own exact interval at 1 − α.
+ * split's own exact interval at 1 − α; `since` is when the split's step began.
  */
-export async function observeKialiShares(env: StepEnv, split: Observed): Promise<Observed> {
+export async function observeKialiShares(env: StepEnv, split: Observed, since: number): Promise<Observed> {
   const feature = 'traffic-shifting';
   const spec = readingOf(feature, 'kiali-shares', 'edge-shares');
   const weighted = split.recordings.find((r) => r.check === `${feature}/split`);
@@ -94,7 +85,7 @@ export async function observeKialiShares(env: StepEnv, split: Observed): Promise
   const classes = Object.keys(checkOf(feature, 'split', 'weighted-split').weights);
   const counts = Object.fromEntries(classes.map((name) => [name, Number(figures[`${name}.count`] ?? 0)]));
   const reading: KialiReading = { ...spec, counts, confidence: 1 - env.config.alpha };
-  return { recordings: [await kialiRecording(env, feature, 'kiali-shares', reading, graphUrl(env, spec.namespace, trafficStart(split)))] };
+  return { recordings: [await kialiRecording(env, feature, 'kiali-shares', reading, graphUrl(env, spec.namespace, since))] };
 }
 
 /** Calls to ratings from the in-mesh client, as everyone else's: the fault aborts 10 % of them. */
@@ -117,10 +108,11 @@ const windowCallsAtLeast = 200;
 export async function observeKialiErrorRate(env: StepEnv): Promise<Observed> {
   const { timeouts, alpha } = env.config;
   const spec = readingOf('fault-abort', 'kiali-errors', 'error-rate');
-  const before = await baselineOf(env, callsToRatings);
   const since = Date.now();
+  const before = await baselineOf(env, callsToRatings);
+  const sending = Date.now();
   const records: RequestRecord[] = [];
-  while ((Date.now() - since < timeouts.kialiWindow || records.length < windowCallsAtLeast) && Date.now() - since < timeouts.trafficBatch) {
+  while ((Date.now() - sending < timeouts.kialiWindow || records.length < windowCallsAtLeast) && Date.now() - sending < timeouts.trafficBatch) {
     records.push(...(await sendFromPod(env.meshClient, { url: env.meshUrls.ratings, count: windowBatch, concurrency: 2, timeoutMs: timeouts.request })));
   }
   await afterIncrease(env, callsToRatings, before, records.length);
@@ -132,10 +124,10 @@ export async function observeKialiErrorRate(env: StepEnv): Promise<Observed> {
   return { recordings: [recordingOf(env, 'fault-abort', check.id, check.title, expectation, records, [], [answer])] };
 }
 
-/** STRICT in Kiali: every edge with traffic into bookinfo since the feature's traffic began is mutual TLS. */
-export async function observeKialiMtls(env: StepEnv, strict: Observed): Promise<Observed> {
+/** STRICT in Kiali: every edge with traffic into bookinfo since the STRICT step began (`since`) is mutual TLS. */
+export async function observeKialiMtls(env: StepEnv, since: number): Promise<Observed> {
   const reading = readingOf('mtls-strict', 'kiali-mtls', 'mtls');
-  return { recordings: [await kialiRecording(env, 'mtls-strict', 'kiali-mtls', reading, graphUrl(env, reading.namespace, trafficStart(strict)))] };
+  return { recordings: [await kialiRecording(env, 'mtls-strict', 'kiali-mtls', reading, graphUrl(env, reading.namespace, since))] };
 }
 
 /** Kiali's validations of bookinfo's Istio objects with the feature applied: no error (warnings listed). */

@@ -21,13 +21,14 @@ describe.skipIf(!availability.available)('the mTLS steps on a simulated mesh', (
     const applied = await apply(strictFile);
     expect((await proveInEveryProxy(env, applied, 'STRICT')).proxies).toEqual([]); // a PeerAuthentication is proven by its effect
     await provePlaintextRefused(env, 'STRICT mTLS in bookinfo');
+    const since = Date.now();
     const observed = await observeStrictMtls(env);
     const verdicts = verdictsOf(observed);
     expect(verdicts.map((v) => v.judge)).toEqual(['all-match', 'all-match', 'metric-increase']);
     for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
     expect(observed.recordings[0]!.requests.every((r) => r.curlExitCode === 56)).toBe(true);
     // Kiali, asked under STRICT: every edge into bookinfo is mTLS, every Bookinfo pod has its sidecar, no config error.
-    const kiali = allOf(await observeKialiMtls(env, observed), await observeKialiSidecars(env), await observeKialiValidations(env, 'mtls-strict'));
+    const kiali = allOf(await observeKialiMtls(env, since), await observeKialiSidecars(env), await observeKialiValidations(env, 'mtls-strict'));
     expect(kiali.recordings.map((r) => r.check)).toEqual(['mtls-strict/kiali-mtls', 'mtls-strict/kiali-sidecars', 'mtls-strict/kiali-validations']);
     for (const verdict of verdictsOf(kiali)) expect(verdict.pass, verdict.sentence).toBe(true);
     await restore(applied);
@@ -42,9 +43,9 @@ describe.skipIf(!availability.available)('the mTLS steps on a simulated mesh', (
     const notLive = await provePlaintextRefused(envWith({ configLive: 2_000 }), 'STRICT mTLS in bookinfo').catch((e: unknown) => e);
     expect(notLive).toBeInstanceOf(PollTimeoutError);
     expect((notLive as Error).message).toMatch(/last seen: plaintext to productpage: HTTP 200; plaintext to details: HTTP 200/);
-    const observed = await observeStrictMtls(env);
-    const [refused, served] = verdictsOf(observed);
-    const [kiali] = verdictsOf(await observeKialiMtls(env, observed));
+    const since = Date.now();
+    const [refused, served] = verdictsOf(await observeStrictMtls(env));
+    const [kiali] = verdictsOf(await observeKialiMtls(env, since));
     expect(kiali!.pass).toBe(false);
     expect(kiali!.sentence).toMatch(/\d of \d+ edges with traffic into bookinfo over the last \d+ s carried requests without mutual TLS: .*unknown → productpage-v1 \([\d.]+\/s, no isMTLS: no mTLS seen\)/);
     expect(refused!.pass).toBe(false);

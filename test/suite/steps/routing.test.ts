@@ -29,13 +29,14 @@ describe.skipIf(!availability.available)('the routing steps on a simulated mesh'
     const proven = await proveInEveryProxy(env, applied, 'the canary');
     expect(proven.proxies.map((p) => p.proxy)).toEqual(['bookinfo/productpage-v1', 'meshproof/mesh-client']);
     await proveLiveViaIngress(env, applied, 'the canary');
+    const since = Date.now();
     const observed = await observeCanarySplit(env);
     const verdicts = verdictsOf(observed);
     expect(verdicts.map((v) => v.judge)).toEqual(['weighted-split', 'metric-increase', 'metric-increase', 'metric-increase']);
     for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
     expect(observed.recordings.map((r) => r.check)).toEqual(['traffic-shifting/split', 'traffic-shifting/counted', 'traffic-shifting/counted', 'traffic-shifting/counted']);
     // Kiali, asked during the feature, draws productpage → reviews at the shares the responses showed.
-    const kiali = allOf(await observeKialiShares(env, observed), await observeKialiValidations(env, 'traffic-shifting'));
+    const kiali = allOf(await observeKialiShares(env, observed, since), await observeKialiValidations(env, 'traffic-shifting'));
     expect(kiali.recordings.map((r) => r.check)).toEqual(['traffic-shifting/kiali-shares', 'traffic-shifting/kiali-validations']);
     for (const verdict of verdictsOf(kiali)) expect(verdict.pass, verdict.sentence).toBe(true);
     expectReJudgeable(kiali);
@@ -46,8 +47,9 @@ describe.skipIf(!availability.available)('the routing steps on a simulated mesh'
     const { env, sim, apply, restore, envWith } = mesh();
     const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
     sim.break({ kind: 'mislabelled', workload: 'reviews-v2', version: 'v3' });
+    const since = Date.now();
     const observed = await observeCanarySplit(envWith({ metricPropagation: 2_000 }));
-    const [shares] = verdictsOf(await observeKialiShares(env, observed));
+    const [shares] = verdictsOf(await observeKialiShares(env, observed, since));
     sim.heal();
     await restore(applied);
     expect(verdictsOf(observed)[0]!.pass, 'the responses still show 80/10/10').toBe(true);
