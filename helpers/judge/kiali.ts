@@ -1,5 +1,4 @@
-import type { ApiAnswer } from '../observe/addons/answer.ts';
-import { listed, shortNumber } from '../observe/addons/answer.ts';
+import { listed, shortNumber, type ApiAnswer } from '../observe/addons/answer.ts';
 import { endMatches, endName, parseKialiGraph, parseValidations, parseWorkloads, type GraphEdge } from '../observe/addons/kiali.ts';
 import type { Expectation, KialiReading } from './expectation.ts';
 import { clopperPearson, formatPercent } from './statistics.ts';

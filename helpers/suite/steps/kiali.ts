@@ -1,14 +1,14 @@
 import type { KialiReadingSpec } from '../../config/features.ts';
 import { formatDuration } from '../../config/timeouts.ts';
-import type { Expectation, KialiReading } from '../../judge/expectation.ts';
-import { kialiFindings } from '../../judge/kiali.ts';
+import { PollTimeoutError, pollUntil } from '../../wait/poll.ts';
 import { fetchAnswer, type ApiAnswer } from '../../observe/addons/answer.ts';
 import { kialiApi } from '../../observe/addons/kiali.ts';
-import type { Recording } from '../../record/recording.ts';
-import { PollTimeoutError, pollUntil } from '../../wait/poll.ts';
 import { sendFromPod } from '../../observe/mesh-client.ts';
 import type { MetricSelector } from '../../observe/prometheus.ts';
 import type { RequestRecord } from '../../observe/records.ts';
+import type { Expectation, KialiReading } from '../../judge/expectation.ts';
+import { kialiFindings } from '../../judge/kiali.ts';
+import type { Recording } from '../../record/recording.ts';
 import { afterIncrease, baselineOf, checkOf, recordingOf, type Observed, type StepEnv } from '../step-env.ts';
 
 /**
@@ -38,8 +38,8 @@ function graphUrl(env: StepEnv, namespace: string, since: number): string {
 
 /**
  * Asks until Kiali's answer holds what the verdict reads (the edges it judges have traffic; the namespace is
- * summarised; the workloads are listed): Kiali caches Prometheus' answers for seconds, so a first answer may
- * predate the last scrape. Whether it then passes is the verdict's business, never a reason to ask again. A
+ * summarised; the workloads are listed): Kiali caches Prometheus' answers (prometheus cache_duration, seconds:
+ * kiali/kiali@v2.26.0 config/config.go), so a first answer may predate the last scrape. Whether it then passes is the verdict's business, never a reason to ask again. A
  * deadline passed returns the last answer, which the verdict reads as it is.
  */
 async function askKiali(env: StepEnv, what: string, url: string, reading: KialiReading): Promise<ApiAnswer> {
