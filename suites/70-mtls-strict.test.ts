@@ -1,5 +1,7 @@
 import { featureTest, mustPass } from '../helpers/suite/feature-test.ts';
 import { provePlaintextRefused } from '../helpers/suite/live.ts';
+import { allOf } from '../helpers/suite/step-env.ts';
+import { observeKialiMtls, observeKialiSidecars, observeKialiValidations } from '../helpers/suite/steps/kiali.ts';
 import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../helpers/suite/steps/mtls.ts';
 
 /** STRICT mutual TLS in the bookinfo namespace (the lab's istio-features/07-mtls-strict.yaml). */
@@ -11,6 +13,9 @@ const strict = featureTest({
   controls: { before: observePlaintextServedBefore, after: observePlaintextServedAfter },
 });
 
-strict('plaintext from outside the mesh is refused, mesh traffic is served over mutual TLS', async ({ run, env }) => {
-  await mustPass(run, await observeStrictMtls(env));
+strict('plaintext from outside the mesh is refused, mesh traffic is served over mutual TLS, and Kiali shows every edge locked', async ({ run, env }) => {
+  const since = Date.now();
+  const observed = await observeStrictMtls(env);
+  const kiali = allOf(await observeKialiMtls(env, since), await observeKialiSidecars(env), await observeKialiValidations(env, 'mtls-strict'));
+  await mustPass(run, allOf(observed, kiali));
 });

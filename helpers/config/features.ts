@@ -55,7 +55,19 @@ export type CheckSpec = CheckBase &
         ejectionMs: number;
         intervalMs: number;
       }
+    | { judge: 'kiali'; reading: KialiReadingSpec }
   );
+
+/**
+ * What a Kiali check reads (helpers/judge/kiali.ts): the parts fixed by the catalogue. The run adds the rest (the
+ * split's counts and the interval's confidence, the run's α), and `judge --strict` holds a recording to these.
+ */
+export type KialiReadingSpec =
+  | { of: 'edge-shares'; namespace: string; from: string; to: string }
+  | { of: 'error-rate'; namespace: string; to: string; expectedRate: number }
+  | { of: 'mtls'; namespace: string }
+  | { of: 'validations'; namespace: string }
+  | { of: 'sidecars'; namespace: string; workloads: string[] };
 
 export interface FeatureSpec {
   description: string;
@@ -70,6 +82,13 @@ const meshClient = 'mesh-client (sidecar)';
 
 const request = (n: PlannedRequests, concurrency: number) => ({ requests: n, concurrency });
 
+/** Kiali's Istio config validations of bookinfo while a feature's files are applied (no error; warnings are listed). */
+const kialiValidations = (applied: string) => ({
+  title: `Kiali's validations find no error in bookinfo's Istio configuration with ${applied} applied`,
+  judge: 'kiali' as const,
+  reading: { of: 'validations' as const, namespace: 'bookinfo' },
+});
+
 export const featureCatalog = {
   'traffic-shifting': {
     description: 'Canary weights: 80 % of traffic to reviews v1, 10 % to v2, 10 % to v3',
@@ -82,6 +101,13 @@ export const featureCatalog = {
         concurrency: 8,
       },
       counted: { title: 'each version counted the requests it served', judge: 'metric-increase', metric: 'requests at reviews by version', atLeast: 1 },
+      // The lab's "observe in Kiali", as a verdict: Kiali's graph, read during the feature, tells the same split.
+      'kiali-shares': {
+        title: "Kiali's graph shows productpage → reviews at the shares the responses showed",
+        judge: 'kiali',
+        reading: { of: 'edge-shares', namespace: 'bookinfo', from: 'productpage', to: 'reviews' },
+      },
+      'kiali-validations': kialiValidations('the canary'),
     },
   },
   // istio.io's traffic-shifting task shows the same shift at 50/50 between v1 and v3: the A/B test, judged by the same
@@ -167,6 +193,12 @@ export const featureCatalog = {
       // jason's calls are delayed 7 s first (the same route), so they go out at once in as few waves as curl allows.
       jason: { title: "10 % of jason's calls to ratings are answered HTTP 500 too, after the 7 s delay", judge: 'rate', matcher: { status: 500, responseFlag: 'FI' }, expectedRate: 0.1, ...request('rate', 300) },
       'jason-counted': { title: "the client's sidecar reported jason's aborts after the delay (DI,FI)", judge: 'metric-increase', metric: "jason's delayed and aborted calls to ratings", atLeast: 1 },
+      'kiali-errors': {
+        title: "Kiali's graph shows about 10 % of the calls to ratings failing",
+        judge: 'kiali',
+        reading: { of: 'error-rate', namespace: 'bookinfo', to: 'ratings', expectedRate: 0.1 },
+      },
+      'kiali-validations': kialiValidations('the faults'),
     },
   },
   'circuit-breaker': {
@@ -284,6 +316,14 @@ export const featureCatalog = {
       'mesh-served': { title: 'requests between sidecars are served', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), matrixCell: { row: meshClient, column: 'STRICT' } },
       'mesh-counted': { title: "productpage's sidecar reported the mesh client's requests as mutual_tls", judge: 'metric-increase', metric: 'productpage requests from the mesh client over mutual TLS', atLeast: 1 },
       'plaintext-after': { title: 'after the baseline is back, plaintext from outside the mesh is served again', judge: 'all-match', matcher: { status: 200 }, ...request('all-match', 8), control: 'after', matrixCell: { row: plaintextClient, column: 'after: baseline again' } },
+      'kiali-mtls': { title: "Kiali's graph shows every edge with traffic into bookinfo as mutual TLS (isMTLS 100)", judge: 'kiali', reading: { of: 'mtls', namespace: 'bookinfo' } },
+      // STRICT refuses plaintext only where a sidecar runs: Kiali must see one beside every Bookinfo workload.
+      'kiali-sidecars': {
+        title: "Kiali's workloads list shows an Envoy sidecar on every bookinfo pod",
+        judge: 'kiali',
+        reading: { of: 'sidecars', namespace: 'bookinfo', workloads: ['details-v1', 'productpage-v1', 'ratings-v1', 'reviews-v1', 'reviews-v2', 'reviews-v3'] },
+      },
+      'kiali-validations': kialiValidations('STRICT'),
     },
   },
   prometheus: { description: 'Prometheus answers the lab PromQL queries with Istio metrics', fixtures: [], checks: {} },

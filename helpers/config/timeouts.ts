@@ -35,6 +35,11 @@ export const defaultTimeouts = {
   metricPropagation: 120_000,
   /** Between two Prometheus queries while awaiting a metric. */
   metricPoll: 2_000,
+  /**
+   * Two of Prometheus' scrapes (15 s apart in istio/istio@1.30.3 samples/addons/prometheus.yaml): how long calls
+   * are sent for a window of Kiali's graph of their own (the abort's error rate), so every rate has two samples in it.
+   */
+  kialiWindow: 30_000,
   /** One HTTP request of the traffic driver; above the 7 s fault delay and productpage's 2 × 3 s. */
   request: 30_000,
   /** A whole batch of traffic for one verdict. */

@@ -17,6 +17,37 @@ const counterRef = z
   })
   .describe("One counter's increase during the batch");
 
+const namespace = z.string().describe('the namespace whose graph, config or workloads are read');
+
+/** What a Kiali verdict reads from Kiali's answer (helpers/judge/kiali.ts says how each is judged). */
+export const kialiReadingSchema = z.discriminatedUnion('of', [
+  z
+    .strictObject({
+      of: z.literal('edge-shares'),
+      namespace,
+      from: z.string().describe('the calling app, e.g. "productpage"'),
+      to: z.string().describe('the called app, e.g. "reviews"; its versions share the requests'),
+      counts: z.record(z.string(), z.number().int().min(0)).describe('requests each class served in the split the graph is compared with, e.g. {"reviews-v1": 322}'),
+      confidence: z.number().gt(0).lt(1).describe('the confidence of the intervals the graph\'s shares must lie in'),
+    })
+    .describe("The graph's request shares of from → to's versions lie in the split's confidence intervals"),
+  z
+    .strictObject({
+      of: z.literal('error-rate'),
+      namespace,
+      to: z.string().describe('the called app or service, e.g. "ratings"'),
+      expectedRate: z.number().min(0).max(1),
+      alpha: z.number().gt(0).lt(0.5),
+      scrapeSeconds: z.number().gt(0).describe("Prometheus' scrape interval: how far the graph's rates can be off from the counts, besides sampling"),
+    })
+    .describe("The graph's error share of all calls to this app is consistent with expectedRate (exact interval against a band)"),
+  z.strictObject({ of: z.literal('mtls'), namespace }).describe('Every edge with traffic into the namespace is mutual TLS only (isMTLS 100)'),
+  z.strictObject({ of: z.literal('validations'), namespace }).describe("Kiali's Istio config validations report no error in the namespace (warnings are listed)"),
+  z
+    .strictObject({ of: z.literal('sidecars'), namespace, workloads: z.array(z.string()).min(1).describe('the workloads that must be listed') })
+    .describe("Kiali's workloads list shows each workload with pods, each with an Envoy sidecar"),
+]);
+
 export const expectationSchema = z.discriminatedUnion('judge', [
   z
     .strictObject({
@@ -111,7 +142,12 @@ export const expectationSchema = z.discriminatedUnion('judge', [
         .describe('upstream, the caller that gives up: this many calls, each ended unanswered at its timeout'),
     })
     .describe("A fault's delay seen in one request's trace in Jaeger, and where the caller upstream gave up"),
+  z
+    .strictObject({ judge: z.literal('kiali'), description, reading: kialiReadingSchema })
+    .describe("Kiali's answer, kept whole in the recording's answers, says what the mesh did (Kiali as a second witness)"),
 ]);
+
+export type KialiReading = z.infer<typeof kialiReadingSchema>;
 
 export type Expectation = z.infer<typeof expectationSchema>;
 export type JudgeKind = Expectation['judge'];

@@ -8,6 +8,8 @@ import { judgeSplit } from './split.ts';
 import { judgeEjection } from './ejection.ts';
 import { judgeTraceDelay } from './trace.ts';
 import type { TraceRecord } from '../observe/addons/jaeger.ts';
+import { judgeKiali } from './kiali.ts';
+import type { ApiAnswer } from '../observe/addons/answer.ts';
 import type { Verdict } from './verdict.ts';
 
 /**
@@ -19,15 +21,25 @@ export function judgeRecording(recording: {
   requests: readonly RequestRecord[];
   metrics: readonly MetricObservation[];
   traces?: readonly TraceRecord[] | undefined;
+  answers?: readonly ApiAnswer[] | undefined;
 }): Verdict {
-  return judgeExpectation(recording.expectation, recording.requests, recording.metrics, recording.traces);
+  return judgeExpectation(recording.expectation, recording.requests, recording.metrics, recording);
+}
+
+/**
+ * What a recording may hold beside its requests and metrics, for the judges that read the add-ons: traces from
+ * Jaeger (trace-delay) and answers kept whole (kiali).
+ */
+export interface AddonObservations {
+  traces?: readonly TraceRecord[] | undefined;
+  answers?: readonly ApiAnswer[] | undefined;
 }
 
 export function judgeExpectation(
   expectation: Expectation,
   requests: readonly RequestRecord[],
   metrics: readonly MetricObservation[] = [],
-  traces: readonly TraceRecord[] = [],
+  observed: AddonObservations = {},
 ): Verdict {
   switch (expectation.judge) {
     case 'weighted-split': {
@@ -59,7 +71,9 @@ export function judgeExpectation(
     case 'ejection':
       return judgeEjection(expectation, requests);
     case 'trace-delay':
-      return judgeTraceDelay(expectation, traces);
+      return judgeTraceDelay(expectation, observed.traces ?? []);
+    case 'kiali':
+      return judgeKiali(expectation, observed.answers ?? []);
   }
 }
 

@@ -105,5 +105,10 @@ function judgeBySpec(spec: CheckSpec, e: Expectation, r: Rules): void {
     // The delay is the one the suite's own files give jason's calls to ratings (02-fault-injection.yaml: 7 s).
     const labDelayMs = faultDelayMs(featureFixtures['fault-delay'], 'ratings', { 'end-user': 'jason' });
     r.same('delayMs', e.delayMs, labDelayMs);
+  } else if (spec.judge === 'kiali' && e.judge === 'kiali') {
+    // The catalogue fixes what is read; the run adds the split's counts and the run's α.
+    for (const [key, want] of Object.entries(spec.reading)) r.same(`reading.${key}`, (e.reading as Record<string, unknown>)[key], want);
+    if (e.reading.of === 'error-rate') r.alphaAtMost(e.reading.alpha);
+    if (e.reading.of === 'edge-shares' && e.reading.confidence < 1 - r.alpha) r.problems.push(`expectation.reading.confidence is ${e.reading.confidence}; at least 1 − α = ${1 - r.alpha}`);
   }
 }

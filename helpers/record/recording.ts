@@ -54,6 +54,17 @@ const metricObservationSchema = z
   })
   .describe('A Prometheus counter before and after the batch; its increase belongs to this batch');
 
+const answerSchema = z
+  .strictObject({
+    url: z.string(),
+    startedAt: z.number().describe('when the request was sent, ms since the epoch'),
+    latencyMs: z.number().min(0),
+    status: z.number().int().min(0).max(999).describe('HTTP status; 0 when no answer arrived'),
+    body: z.string().describe('the whole body: the judge reads it again'),
+    error: z.string().optional().describe('why no answer arrived'),
+  })
+  .describe("One add-on API answer, kept whole (Kiali's graph, validations, workloads)");
+
 export const verdictSchema = z.strictObject({
   pass: z.boolean(),
   sentence: z.string(),
@@ -78,6 +89,7 @@ export const recordingSchema = z
     requests: z.array(requestRecordSchema),
     metrics: z.array(metricObservationSchema),
     traces: z.array(traceRecordSchema).optional().describe("requests' traces read from Jaeger, for a trace verdict (optional: only trace verdicts have them)"),
+    answers: z.array(answerSchema).optional().describe("add-on answers a judge reads whole (judge \"kiali\"); recordings without such a judge have none"),
     verdict: verdictSchema.optional().describe('the verdict when the recording was made'),
   })
   .describe('A meshproof recording: raw observations and the expectation they are judged against');
@@ -121,6 +133,7 @@ export function recordingProblems(recording: Recording): string[] {
   for (const name of metricsRead(recording.expectation)) {
     if (!names.has(name)) problems.push(`expectation reads the metric "${name}", which the recording does not have (it has: ${[...names].join(', ') || 'none'})`);
   }
+  if (recording.expectation.judge === 'kiali' && !recording.answers?.length) problems.push("expectation reads Kiali's answer, which the recording does not keep (answers is empty)");
   recording.metrics.forEach((m, i) => {
     if (m.after.time < m.before.time) problems.push(`metrics.${i} (${m.name}): the "after" snapshot is older than the "before" one`);
   });

@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { checkSpec } from '../config/features.ts';
 import type { Recording } from '../record/recording.ts';
 import { header, verdictWord } from './charts/frame.ts';
+import { kialiChart } from './charts/kiali.ts';
 import { latencyChart } from './charts/latency.ts';
 import { matrixChart } from './charts/matrix.ts';
 import { counterRatioChart, metricIncreaseChart } from './charts/metrics.ts';
@@ -58,6 +59,8 @@ export function verdictChart(recording: Recording): Chart {
         return counterRatioChart(recording, expectation);
       case 'trace-delay':
         return traceChart(recording, expectation);
+      case 'kiali':
+        return kialiChart(recording, expectation);
     }
   })();
   return { name, title: `${recording.check ?? recording.feature}: ${recording.title}`, spec };

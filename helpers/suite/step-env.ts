@@ -5,6 +5,7 @@ import type { RequestMatcher } from '../judge/matchers.ts';
 import { plannedRequests } from '../judge/rates.ts';
 import { judgeExpectation } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
+import type { ApiAnswer } from '../observe/addons/answer.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
@@ -83,8 +84,8 @@ export function recordingOf(
   expectation: Expectation,
   requests: RequestRecord[],
   metrics: MetricObservation[],
-  /** A trace verdict's observation: the requests' traces as Jaeger held them. */
-  traces?: TraceRecord[],
+  /** What a trace or Kiali verdict reads beside requests and metrics: the traces Jaeger held, Kiali's answers. */
+  observed: { traces?: TraceRecord[]; answers?: ApiAnswer[] } = {},
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -97,9 +98,10 @@ export function recordingOf(
     expectation,
     requests,
     metrics,
-    ...(traces && { traces }),
+    ...(observed.traces && { traces: observed.traces }),
+    ...(observed.answers && { answers: observed.answers }),
   };
-  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, traces) };
+  return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, observed) };
 }
 
 /** A baseline of the selected counters, after Prometheus has caught up with earlier traffic. */
@@ -176,6 +178,11 @@ export function requestExpectation(check: CheckSpec, alpha: number): Expectation
 }
 
 export { plannedRequests };
+
+/** Several observations of one test as one, so every verdict is reported before the test fails. */
+export function allOf(...observed: Observed[]): Observed {
+  return { recordings: observed.flatMap((o) => o.recordings) };
+}
 
 export function verdictsOf(observed: Observed): Verdict[] {
   return observed.recordings.map((r) => r.verdict!);

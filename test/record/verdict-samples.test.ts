@@ -29,6 +29,11 @@ describe('the per-verdict sample recordings', () => {
       'rate-limiting.burst-after',
       'ab-testing.split',
       'ab-testing.counted',
+      'traffic-shifting.kiali-shares',
+      'traffic-shifting.kiali-validations',
+      'fault-abort.kiali-errors',
+      'mtls-strict.kiali-mtls',
+      'mtls-strict.kiali-sidecars',
     ];
     expect(files).toEqual(checks.flatMap((c) => [`${c}.broken.json`, `${c}.healthy.json`]).sort());
   });

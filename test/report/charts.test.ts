@@ -117,6 +117,15 @@ describe('charts of the shipped sample recordings', () => {
         expect(bars.filter((m) => /reviews-v2 → ratings/.test(m.span!)).length).toBeGreaterThan(expectation.delayed ? 0 : -1);
         break;
       }
+      case 'kiali': {
+        // One point per thing read from Kiali's answer (a share, an edge, a workload, a count), red where it failed.
+        const points = drawn.filter((m) => m.as !== undefined);
+        expect(points.length).toBeGreaterThan(0);
+        const off = points.filter((m) => m.as === 'not as expected').length;
+        if (recording.verdict!.pass) expect(off).toBe(0);
+        else expect(off).toBeGreaterThan(0);
+        break;
+      }
       case 'counter-ratio': {
         expect(axisTitles(svg)).toContain('numerator ÷ denominator (green = expected)');
         expect(drawn).toContainEqual(expect.objectContaining({ what: 'ratio', ratio: String(recording.verdict!.figures.ratio) }));

@@ -1,7 +1,7 @@
 /**
  * Makes the per-verdict sample recordings in docs/recordings/verdicts/: for every verdict the sound-verdicts work
  * added (the controls, the mTLS outcome, jason's abort rate, the ejection, the retries) and every verdict of the
- * features added since (the rate limit, the A/B test), one recording of the healthy simulated mesh and one of the
+ * features added since (the rate limit, the A/B test, Kiali as a second witness), one recording of the healthy simulated mesh and one of the
  * mesh broken the way that verdict exists to catch. Each is the real output of the suite's step
  * (helpers/suite/steps/) against test/support/mesh-sim and a real Prometheus, with the files the suites apply: the
  * healthy ejection sample really waited the lab's 3 minutes, the rate limit's its 60 s bucket.
@@ -12,12 +12,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { Recording } from '../../helpers/record/recording.ts';
-import type { Observed } from '../../helpers/suite/step-env.ts';
+import { sendFromPod } from '../../helpers/observe/mesh-client.ts';
+import { sendTraffic } from '../../helpers/observe/traffic.ts';
+import { allOf, type Observed } from '../../helpers/suite/step-env.ts';
 import { observeAbortRate, observeDelayForJasonOnly, observeJasonsTrace } from '../../helpers/suite/steps/faults.ts';
 import { observePlaintextServedAfter, observePlaintextServedBefore, observeStrictMtls } from '../../helpers/suite/steps/mtls.ts';
 import { observeBurstServedAfter, observeRateLimit } from '../../helpers/suite/steps/rate-limiting.ts';
 import { observeCircuitBreaker, observeEjection, observeNoRetriesBefore, observeRetries } from '../../helpers/suite/steps/resilience.ts';
-import { observeAbSplit } from '../../helpers/suite/steps/routing.ts';
+import { observeAbSplit, observeCanarySplit } from '../../helpers/suite/steps/routing.ts';
+import { observeKialiErrorRate, observeKialiMtls, observeKialiShares, observeKialiSidecars, observeKialiValidations } from '../../helpers/suite/steps/kiali.ts';
 import type { Breakage } from './mesh-sim/mesh.ts';
 import { startSimHarness } from './mesh-sim/harness.ts';
 
@@ -54,6 +57,25 @@ const rateLimitWithoutHeader = (h: Harness) => [
 const abTest = ['fixtures/features/09-ab-testing.yaml'];
 const observeAbTest = (h: Harness) => observeAbSplit(h.env);
 
+// Kiali as a second witness: each feature's own step, then Kiali asked while the feature is applied.
+const canary = ['fixtures/features/01-traffic-shifting.yaml'];
+const observeCanaryInKiali = async (h: Harness) => {
+  const since = Date.now();
+  const split = await observeCanarySplit(h.env);
+  return allOf(split, await observeKialiShares(h.env, split, since), await observeKialiValidations(h.env, 'traffic-shifting'));
+};
+// A route to a Service that does not exist: Kiali's KIA1101, an error.
+const canaryToNoHost = (h: Harness) => [h.variant(canary[0]!, [['host: reviews\n            subset: v3', 'host: reviews-canary\n            subset: v3']])];
+const observeAbortInKiali = async (h: Harness) => {
+  const aborts = await observeAbortRate(h.env);
+  return allOf(aborts, await observeKialiErrorRate(h.env));
+};
+const observeStrictInKiali = async (h: Harness) => {
+  const since = Date.now();
+  const observed = await observeStrictMtls(h.env);
+  return allOf(observed, await observeKialiMtls(h.env, since), await observeKialiSidecars(h.env));
+};
+
 const samples: Sample[] = [
   { check: 'mtls-strict/plaintext-before', observe: (h) => observePlaintextServedBefore(h.env), broken: { breakage: { kind: 'legacy-client', fails: 'refused' }, why: 'the client outside the mesh cannot connect at all' } },
   { check: 'mtls-strict/plaintext-refused', files: () => strict, observe: (h) => observeStrictMtls(h.env), broken: { breakage: { kind: 'plaintext-accepted' }, why: 'STRICT does not hold' } },
@@ -72,7 +94,24 @@ const samples: Sample[] = [
   { check: 'rate-limiting/burst-after', observe: (h) => observeBurstServedAfter(h.envWith({ configLive: 1_000 })), broken: { files: () => rateLimit, why: 'the baseline was not restored' } },
   { check: 'ab-testing/split', files: () => abTest, observe: observeAbTest, broken: { breakage: { kind: 'wrong-weights', weights: { v1: 65, v3: 35 } }, why: 'the mesh routes 65/35' } },
   { check: 'ab-testing/counted', files: () => abTest, observe: observeAbTest, broken: { breakage: { kind: 'silent-telemetry', workload: 'reviews-v1' }, why: "reviews-v1's sidecar reports nothing" } },
+  { check: 'traffic-shifting/kiali-shares', files: () => canary, observe: observeCanaryInKiali, broken: { breakage: { kind: 'mislabelled', workload: 'reviews-v2', version: 'v3' }, why: "reviews-v2's pod is labelled v3" } },
+  { check: 'traffic-shifting/kiali-validations', files: () => canary, observe: observeCanaryInKiali, broken: { files: canaryToNoHost, why: 'a route names a Service that does not exist' } },
+  { check: 'fault-abort/kiali-errors', files: () => ['fixtures/features/02-fault-injection.yaml'], observe: observeAbortInKiali, broken: { breakage: { kind: 'no-abort' }, why: 'nothing is aborted' } },
+  { check: 'mtls-strict/kiali-mtls', files: () => strict, observe: observeStrictInKiali, broken: { breakage: { kind: 'plaintext-accepted' }, why: 'plaintext is served under STRICT' } },
+  { check: 'mtls-strict/kiali-sidecars', files: () => strict, observe: observeStrictInKiali, broken: { breakage: { kind: 'no-sidecar', workload: 'ratings-v1' }, why: 'ratings-v1 runs without its sidecar' } },
 ];
+
+/**
+ * Traffic on every Bookinfo edge before any sample, as the lab's setup (its warm-up) and traffic generator leave
+ * it: Prometheus counts a series only from its first scrape, so a Kiali window must not be where its series are born.
+ */
+async function warmUp(h: Harness): Promise<void> {
+  await sendTraffic({ baseUrl: h.env.ingressUrl, path: '/productpage', count: 40, concurrency: 4, deadlineMs: 60_000, requestTimeoutMs: 15_000 });
+  await sendFromPod(h.env.meshClient, { url: h.env.meshUrls.productpage, count: 20, concurrency: 4, timeoutMs: 15_000 });
+  await sendFromPod(h.env.meshClient, { url: h.env.meshUrls.ratings, count: 20, concurrency: 4, timeoutMs: 15_000 });
+  await observePlaintextServedBefore(h.env);
+  await h.env.prometheus.snapshotAfterScrape({ metric: 'istio_requests_total' }, { timeoutMs: 15_000, intervalMs: 200 });
+}
 
 async function observeOn(h: Harness, sample: Sample, files: string[] | undefined, breakage: Breakage | undefined): Promise<Observed> {
   if (files) h.lastApplied = await h.apply(files);
@@ -96,6 +135,7 @@ export async function makeVerdictSamples(only?: string): Promise<Record<string, 
   const unknown = wanted?.filter((c) => !samples.some((s) => s.check === c)) ?? [];
   if (unknown.length > 0) throw new Error(`no sample for ${unknown.join(', ')}; known: ${samples.map((s) => s.check).join(', ')}`);
   const h: Harness = await startSimHarness({ seed: 21 });
+  await warmUp(h);
   const made: Record<string, Recording> = {};
   const healthyRuns = new Map<Sample['observe'], Observed>();
   try {

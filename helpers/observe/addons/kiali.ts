@@ -1,10 +1,13 @@
 /**
- * Kiali: its status, and the edges of the namespace graph. The shapes are kiali/kiali@v2.26.0 status/status.go
- * (the status), graph/config/cytoscape/cytoscape.go (the graph), and routing/router.go (the /kiali prefix of
- * every route). v2.26 is what istio/istio@1.30.3 samples/addons/kiali.yaml installs.
+ * Kiali: its status, the edges of the namespace graph, its Istio config validations and its workloads list. The
+ * shapes are kiali/kiali@v2.26.0 status/status.go (the status), graph/config/common/common.go (the graph),
+ * models/istio_validation.go IstioValidationSummary (the validations), models/workload.go ClusterWorkloads and
+ * WorkloadListItem (the workloads), and routing/router.go (the /kiali prefix of every route); v2.27.0, which
+ * Istio 1.31's samples install, has the same shapes and routes. v2.26 is what istio/istio@1.30.3
+ * samples/addons/kiali.yaml installs.
  */
 import { z } from 'zod';
-import { listed, parseAnswer, reading, shortNumber, withoutTrailingSlash, type Answered, type Reading } from './answer.ts';
+import { listed, parseAnswer, reading, shortNumber, withoutTrailingSlash, type Answered, type Parsed, type Reading } from './answer.ts';
 
 export const kialiApi = {
   /** Every Kiali route is under its web_root, /kiali on Kubernetes (routing/router.go). */
@@ -13,8 +16,25 @@ export const kialiApi = {
    * The namespace graph. injectServiceNodes=false (the API's default, set explicitly) keeps each edge from one
    * versioned app to the next, productpage-v1 → details-v1, instead of passing through a service node.
    */
-  graph: (base: string, q: { namespace: string; graphType: string; durationSeconds: number }) =>
-    `${withoutTrailingSlash(base)}/kiali/api/namespaces/graph?${new URLSearchParams({ namespaces: q.namespace, graphType: q.graphType, duration: `${q.durationSeconds}s`, injectServiceNodes: 'false' })}`,
+  graph: (base: string, q: { namespace: string; graphType: string; durationSeconds: number; queryTimeSeconds?: number }) =>
+    `${withoutTrailingSlash(base)}/kiali/api/namespaces/graph?${new URLSearchParams({
+      namespaces: q.namespace,
+      graphType: q.graphType,
+      duration: `${q.durationSeconds}s`,
+      injectServiceNodes: 'false',
+      // The window's end, unix seconds (graph options' queryTime; default now): a window that closes when the
+      // traffic it is about was counted.
+      ...(q.queryTimeSeconds !== undefined && { queryTime: String(q.queryTimeSeconds) }),
+    })}`,
+  /** The error and warning counts of each namespace's Istio objects (handlers/istio_config.go IstioConfigValidationSummary). */
+  validations: (base: string, namespace: string) => `${withoutTrailingSlash(base)}/kiali/api/istio/validations?${new URLSearchParams({ namespaces: namespace })}`,
+  /**
+   * The workloads list. v2.26 and v2.27 have no /api/namespaces/{ns}/workloads: the list is
+   * /api/clusters/workloads?namespaces=… (routing/routes.go "ClusterWorkloads"); health and Istio resources are
+   * left out, as the sidecar field needs neither.
+   */
+  workloads: (base: string, namespace: string) =>
+    `${withoutTrailingSlash(base)}/kiali/api/clusters/workloads?${new URLSearchParams({ namespaces: namespace, health: 'false', istioResources: 'false' })}`,
 };
 
 const kialiStatus = z.object({ status: z.record(z.string(), z.string()) });
@@ -48,6 +68,8 @@ const kialiEdge = z.object({
   }),
 });
 const kialiGraph = z.object({
+  /** The window the rates are averaged over, in seconds. */
+  duration: z.number().optional(),
   elements: z.object({ nodes: z.array(kialiNode).nullable().optional(), edges: z.array(kialiEdge).nullable().optional() }),
 });
 
@@ -57,6 +79,11 @@ export interface GraphEdge {
   to: GraphEnd;
   /** Requests (or bytes, for tcp) per second of the edge's protocol; Kiali omits rates of 0. */
   rate: number;
+  /**
+   * Failed requests per second: Kiali's error rates of the protocol summed (http4xx, http5xx and httpNoResponse
+   * for HTTP: graph/protocol.go, the rates marked IsErr).
+   */
+  errorRate: number;
   protocol: string;
   /** isMTLS, a string percentage present only when mTLS traffic was seen (securityPolicy appender); 0 when absent. */
   mtlsPercent: number;
@@ -65,12 +92,18 @@ export interface GraphEnd {
   namespace: string;
   app: string;
   version?: string;
+  /** app, service (a request that reached no workload: a fault abort), workload, unknown. */
+  nodeType?: string;
 }
+
+/** The error rates of each protocol (graph/protocol.go: HTTP's http4xx, http5xx, httpNoResponse; gRPC's grpcErr). */
+const errorRates: Record<string, string[]> = { http: ['http4xx', 'http5xx', 'httpNoResponse'], grpc: ['grpcErr'] };
 
 /** "productpage-v1", "ratings"; a node from another namespace gets it appended: "istio-ingressgateway.istio-system". */
 export function endName(end: GraphEnd, namespace?: string): string {
   const name = end.version && end.version !== 'unknown' ? `${end.app}-${end.version}` : end.app;
-  return namespace === undefined || end.namespace === namespace ? name : `${name}.${end.namespace}`;
+  // A caller without a sidecar sends no peer metadata: Kiali's "unknown" node has no namespace to name.
+  return namespace === undefined || end.namespace === namespace || end.namespace === 'unknown' ? name : `${name}.${end.namespace}`;
 }
 
 /** The graph's edges with their ends resolved: node ids are hashes, so an edge means nothing without its nodes. */
@@ -80,15 +113,18 @@ export function graphEdges(graph: z.infer<typeof kialiGraph>): GraphEdge[] {
     const node = nodes.get(id);
     if (!node) return { namespace: '?', app: `node ${id.slice(0, 8)}` };
     const app = node.app ?? node.workload ?? node.service ?? node.nodeType;
-    return { namespace: node.namespace, app, ...(node.version !== undefined && { version: node.version }) };
+    return { namespace: node.namespace, app, nodeType: node.nodeType, ...(node.version !== undefined && { version: node.version }) };
   };
+  const rateOf = (rates: Record<string, string> | undefined, name: string) => Number(rates?.[name] ?? 0) || 0;
   return (graph.elements.edges ?? []).map(({ data }) => {
     const protocol = data.traffic?.protocol ?? 'http';
+    const rates = data.traffic?.rates;
     return {
       from: end(data.source),
       to: end(data.target),
       protocol,
-      rate: Number(data.traffic?.rates?.[protocol] ?? 0) || 0,
+      rate: rateOf(rates, protocol),
+      errorRate: (errorRates[protocol] ?? []).reduce((sum, name) => sum + rateOf(rates, name), 0),
       mtlsPercent: Number(data.isMTLS ?? 0) || 0,
     };
   });
@@ -101,7 +137,7 @@ export interface EdgeSpec {
 }
 export const specName = (spec: EdgeSpec) => `${spec.from} → ${spec.to}`;
 
-function endMatches(end: GraphEnd, spec: string, namespace: string): boolean {
+export function endMatches(end: GraphEnd, spec: string, namespace: string): boolean {
   if (end.namespace !== namespace) return false;
   const versioned = /^(.+)-(v\d+)$/.exec(spec);
   return versioned ? end.app === versioned[1] && end.version === versioned[2] : end.app === spec;
@@ -146,3 +182,41 @@ export function readGraphEdges(answer: Answered, expected: GraphExpectation): { 
   };
 }
 
+
+/** A graph answer as the judges read it: its edges with their ends resolved, and its window in seconds. */
+export interface ReadGraph {
+  edges: GraphEdge[];
+  durationSeconds: number | undefined;
+}
+
+export function parseKialiGraph(answer: Answered): Parsed<ReadGraph> {
+  const parsed = parseAnswer(answer, kialiGraph, "Kiali's graph answer");
+  return parsed.ok ? { ok: true, value: { edges: graphEdges(parsed.value), durationSeconds: parsed.value.duration } } : parsed;
+}
+
+const validationSummary = z.object({ errors: z.number().int(), warnings: z.number().int(), objectCount: z.number().int(), namespace: z.string(), cluster: z.string() });
+export type ValidationSummary = z.infer<typeof validationSummary>;
+
+/** `/kiali/api/istio/validations`: one summary per namespace asked for (an array, also for one namespace). */
+export function parseValidations(answer: Answered): Parsed<ValidationSummary[]> {
+  return parseAnswer(answer, z.array(validationSummary), "Kiali's validations summary");
+}
+
+const workloadItem = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  /**
+   * Whether the workload's pods run an Envoy sidecar. Kiali says true also for a workload with no pods ("if no
+   * pods we can't prove there is no sidecar": models/workload.go HasIstioSidecar), so podCount is read beside it.
+   */
+  istioSidecar: z.boolean(),
+  podCount: z.number().int(),
+  isGateway: z.boolean().optional(),
+});
+export type WorkloadItem = z.infer<typeof workloadItem>;
+
+/** `/kiali/api/clusters/workloads`: `{cluster, workloads: [...], validations}`. */
+export function parseWorkloads(answer: Answered): Parsed<WorkloadItem[]> {
+  const parsed = parseAnswer(answer, z.object({ cluster: z.string(), workloads: z.array(workloadItem) }), "Kiali's workloads list");
+  return parsed.ok ? { ok: true, value: parsed.value.workloads } : parsed;
+}

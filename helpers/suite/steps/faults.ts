@@ -202,8 +202,8 @@ export async function observeJasonsTrace(env: StepEnv): Promise<Observed> {
   const controlTrace = await awaitTrace(env, anonymous, (trace) => callsSettled(trace, control.call.from, control.call.to));
   return {
     recordings: [
-      recordingOf(env, 'fault-delay', subject.id, subject.title, wanted, [jason.record], [], [jasonTrace]),
-      recordingOf(env, 'fault-delay', control.id, control.title, expectationOf(control), [anonymous.record], [], [controlTrace]),
+      recordingOf(env, 'fault-delay', subject.id, subject.title, wanted, [jason.record], [], { traces: [jasonTrace] }),
+      recordingOf(env, 'fault-delay', control.id, control.title, expectationOf(control), [anonymous.record], [], { traces: [controlTrace] }),
     ],
   };
 }

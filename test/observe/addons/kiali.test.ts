@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Answered } from '../../../helpers/observe/addons/answer.ts';
-import { graphEdges, kialiApi, readGraphEdges, readKialiStatus } from '../../../helpers/observe/addons/kiali.ts';
+import { graphEdges, kialiApi, parseKialiGraph, parseValidations, parseWorkloads, readGraphEdges, readKialiStatus } from '../../../helpers/observe/addons/kiali.ts';
 import { labGraph } from '../../../helpers/suite/observability-steps.ts';
 
 /** The Kiali readers on its status and cytoscape graph (hashed node ids, string rates), healthy and broken. */
@@ -91,9 +91,34 @@ describe('the Kiali readers', () => {
   it('resolve hashed node ids to names, with string rates and isMTLS as numbers', () => {
     const parsed = JSON.parse(graph([edge(gateway, productpage, '0.67'), edge(productpage, reviewsV2!, undefined, null)]).body) as never;
     expect(graphEdges(parsed)).toEqual([
-      { from: { namespace: 'istio-system', app: 'istio-ingressgateway', version: 'latest' }, to: { namespace: 'bookinfo', app: 'productpage', version: 'v1' }, protocol: 'http', rate: 0.67, mtlsPercent: 100 },
-      { from: { namespace: 'bookinfo', app: 'productpage', version: 'v1' }, to: { namespace: 'bookinfo', app: 'reviews', version: 'v2' }, protocol: 'http', rate: 0, mtlsPercent: 0 },
+      {
+        from: { namespace: 'istio-system', app: 'istio-ingressgateway', version: 'latest', nodeType: 'app' },
+        to: { namespace: 'bookinfo', app: 'productpage', version: 'v1', nodeType: 'app' },
+        protocol: 'http',
+        rate: 0.67,
+        errorRate: 0,
+        mtlsPercent: 100,
+      },
+      { from: { namespace: 'bookinfo', app: 'productpage', version: 'v1', nodeType: 'app' }, to: { namespace: 'bookinfo', app: 'reviews', version: 'v2', nodeType: 'app' }, protocol: 'http', rate: 0, errorRate: 0, mtlsPercent: 0 },
     ]);
+  });
+
+  it("add up an edge's error rates (4xx, 5xx, no response), and read the graph's window", () => {
+    const abort = edge(reviewsV2!, ratings, '2.00');
+    abort.data.traffic.rates = { http: '2.00', http5xx: '0.18', http4xx: '0.02', httpNoResponse: '0.01', httpPercentErr: '10.5' } as never;
+    const read = parseKialiGraph({ status: 200, body: JSON.stringify({ ...JSON.parse(graph([abort]).body), duration: 45 }) });
+    expect(read.ok && read.value.durationSeconds).toBe(45);
+    expect(read.ok && read.value.edges[0]!.errorRate).toBeCloseTo(0.21, 10);
+  });
+
+  it('read the validations summary (an array) and the workloads list, and say what else they got', () => {
+    const summary = [{ errors: 0, warnings: 2, objectCount: 7, namespace: 'bookinfo', cluster: 'Kubernetes' }];
+    expect(parseValidations(ok(summary))).toEqual({ ok: true, value: summary });
+    expect(parseValidations(ok(summary[0]))).toMatchObject({ ok: false, classification: expect.stringMatching(/^not Kiali's validations summary: /) });
+    const item = { name: 'ratings-v1', namespace: 'bookinfo', istioSidecar: true, podCount: 1, isGateway: false, labels: { app: 'ratings' } };
+    expect(parseWorkloads(ok({ cluster: 'Kubernetes', workloads: [item], validations: {} }))).toEqual({ ok: true, value: [{ name: 'ratings-v1', namespace: 'bookinfo', istioSidecar: true, podCount: 1, isGateway: false }] });
+    expect(kialiApi.validations('http://k:20001/', 'bookinfo')).toBe('http://k:20001/kiali/api/istio/validations?namespaces=bookinfo');
+    expect(kialiApi.workloads('http://k:20001', 'bookinfo')).toBe('http://k:20001/kiali/api/clusters/workloads?namespaces=bookinfo&health=false&istioResources=false');
   });
 
   it('pass a graph with every lab edge live and over mutual TLS', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { verdictsOf } from '../../../helpers/suite/step-env.ts';
+import { allOf, verdictsOf } from '../../../helpers/suite/step-env.ts';
+import { observeKialiErrorRate, observeKialiValidations } from '../../../helpers/suite/steps/kiali.ts';
 import { proveLiveFromMesh } from '../../../helpers/suite/live.ts';
 import { observeAbortRate } from '../../../helpers/suite/steps/faults.ts';
 import { useSimulatedMesh } from '../../support/mesh-sim/harness.ts';
@@ -21,7 +22,11 @@ describe.skipIf(!availability.available)('the fault-abort steps on a simulated m
     const applied = await apply([fastDelay()]);
     await proveLiveFromMesh(env, applied, 'ratings', 'the faults on ratings');
     const observed = await observeAbortRate(env);
+    // Kiali, asked while the faults are applied, draws about 10 % of the calls to ratings failing.
+    const kiali = allOf(await observeKialiErrorRate(env), await observeKialiValidations(env, 'fault-abort'));
     await restore(applied);
+    expect(kiali.recordings.map((r) => r.check)).toEqual(['fault-abort/kiali-errors', 'fault-abort/kiali-validations']);
+    for (const verdict of verdictsOf(kiali)) expect(verdict.pass, verdict.sentence).toBe(true);
     const verdicts = verdictsOf(observed);
     expect(observed.recordings.map((r) => r.check)).toEqual([
       'fault-abort/others',
@@ -48,13 +53,17 @@ describe.skipIf(!availability.available)('the fault-abort steps on a simulated m
   }, 40_000);
 
   it('fails the rate and the count when no call is aborted', async () => {
-    const { sim, apply, restore, envWith } = mesh();
+    const { env, sim, apply, restore, envWith } = mesh();
     const applied = await apply([fastDelay()]);
     sim.break({ kind: 'no-abort' });
-    const [rate, answered, counted] = verdictsOf(await observeAbortRate(envWith({ metricPropagation: 2_000 })));
+    const observed = await observeAbortRate(envWith({ metricPropagation: 2_000 }));
+    const [kiali] = verdictsOf(await observeKialiErrorRate(env));
     sim.heal();
     await restore(applied);
+    const [rate, answered, counted] = verdictsOf(observed);
     expect(rate!.pass).toBe(false);
+    expect(kiali!.pass).toBe(false);
+    expect(kiali!.sentence).toMatch(/0\.0 % \(≈ 0 of \d+ requests; 99\.99 % CI 0\.0–[\d.]+ %\), expected 10 %, [\d.]+–[\d.]+ % for rates .*; the interval misses it: Kiali's error rate differs$/);
     expect(answered!.pass, answered!.sentence).toBe(true);
     expect(counted!.pass).toBe(false);
   }, 40_000);

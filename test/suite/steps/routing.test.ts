@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { verdictsOf } from '../../../helpers/suite/step-env.ts';
+import { judgeRecording } from '../../../helpers/judge/rejudge.ts';
+import { parseRecording } from '../../../helpers/record/recording.ts';
+import { allOf, verdictsOf, type Observed } from '../../../helpers/suite/step-env.ts';
+import { observeKialiShares, observeKialiValidations } from '../../../helpers/suite/steps/kiali.ts';
 import { proveInEveryProxy, proveLiveViaIngress } from '../../../helpers/suite/live.ts';
 import { observeAbSplit, observeCanarySplit, observeMirroring, observeUserRouting } from '../../../helpers/suite/steps/routing.ts';
 import { useSimulatedMesh } from '../../support/mesh-sim/harness.ts';
@@ -12,6 +15,11 @@ import { prometheusAvailability } from '../../support/prometheus-harness.ts';
  */
 const availability = prometheusAvailability();
 
+/** A recording is valid in the format and judged offline as it was when made (Kiali's answer is kept whole). */
+function expectReJudgeable(observed: Observed): void {
+  for (const recording of observed.recordings) expect(judgeRecording(parseRecording(JSON.parse(JSON.stringify(recording)), recording.title))).toEqual(recording.verdict);
+}
+
 describe.skipIf(!availability.available)('the routing steps on a simulated mesh', () => {
   const mesh = useSimulatedMesh({ seed: 4 });
 
@@ -21,12 +29,32 @@ describe.skipIf(!availability.available)('the routing steps on a simulated mesh'
     const proven = await proveInEveryProxy(env, applied, 'the canary');
     expect(proven.proxies.map((p) => p.proxy)).toEqual(['bookinfo/productpage-v1', 'meshproof/mesh-client']);
     await proveLiveViaIngress(env, applied, 'the canary');
+    const since = Date.now();
     const observed = await observeCanarySplit(env);
     const verdicts = verdictsOf(observed);
     expect(verdicts.map((v) => v.judge)).toEqual(['weighted-split', 'metric-increase', 'metric-increase', 'metric-increase']);
     for (const verdict of verdicts) expect(verdict.pass, verdict.sentence).toBe(true);
     expect(observed.recordings.map((r) => r.check)).toEqual(['traffic-shifting/split', 'traffic-shifting/counted', 'traffic-shifting/counted', 'traffic-shifting/counted']);
+    // Kiali, asked during the feature, draws productpage → reviews at the shares the responses showed.
+    const kiali = allOf(await observeKialiShares(env, observed, since), await observeKialiValidations(env, 'traffic-shifting'));
+    expect(kiali.recordings.map((r) => r.check)).toEqual(['traffic-shifting/kiali-shares', 'traffic-shifting/kiali-validations']);
+    for (const verdict of verdictsOf(kiali)) expect(verdict.pass, verdict.sentence).toBe(true);
+    expectReJudgeable(kiali);
     await restore(applied);
+  });
+
+  it("fails Kiali's shares when reviews-v2's pod is labelled v3: its requests are graphed as v3's, not as the responses showed", async () => {
+    const { env, sim, apply, restore, envWith } = mesh();
+    const applied = await apply(['fixtures/features/01-traffic-shifting.yaml']);
+    sim.break({ kind: 'mislabelled', workload: 'reviews-v2', version: 'v3' });
+    const since = Date.now();
+    const observed = await observeCanarySplit(envWith({ metricPropagation: 2_000 }));
+    const [shares] = verdictsOf(await observeKialiShares(env, observed, since));
+    sim.heal();
+    await restore(applied);
+    expect(verdictsOf(observed)[0]!.pass, 'the responses still show 80/10/10').toBe(true);
+    expect(shares!.pass).toBe(false);
+    expect(shares!.sentence).toMatch(/reviews-v2 0\.0 % .*reviews-v3 .*outside the responses' 99\.99 % interval: Kiali tells another split than the responses/);
   });
 
   it('fails a 70/20/10 mesh on the split, while Prometheus agrees with what was served', async () => {

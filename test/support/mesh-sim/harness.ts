@@ -9,6 +9,7 @@ import type { Timeouts } from '../../../helpers/config/timeouts.ts';
 import type { StepEnv } from '../../../helpers/suite/step-env.ts';
 import { stepEnvOf } from '../../../helpers/suite/feature-test.ts';
 import { startIstioExporter, type IstioExporter } from '../istio-exporter.ts';
+import { startKialiDouble } from '../kiali-double.ts';
 import { startPrometheus, type PrometheusHarness } from '../prometheus-harness.ts';
 import { startSimMesh, type SimMesh } from './mesh.ts';
 import { SpanCollector } from './tracing.ts';
@@ -18,7 +19,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 
 /**
- * A simulated mesh, a real Prometheus scraping its sidecars' metrics, and the StepEnv a conformance run would
+ * A simulated mesh, a real Prometheus scraping its sidecars' metrics, a Kiali computing its answers from both
+ * (test/support/kiali-double.ts), and the StepEnv a conformance run would
  * build (helpers/suite/feature-test.ts stepEnvOf) on top of the SimRunner seam: the production URLs, the
  * production `end-user` header path, kubectl exec into the client pods and into istio-proxy. One per test file
  * (Prometheus takes a few seconds to start).
@@ -47,6 +49,8 @@ export interface SimHarness {
 export const simTimeouts = {
   MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s',
   MESHPROOF_TIMEOUT_METRIC_POLL: '200ms',
+  // Prometheus scrapes every second here: a 2 s window holds two samples of every series.
+  MESHPROOF_TIMEOUT_KIALI_WINDOW: '2s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '50ms',
   MESHPROOF_TIMEOUT_REQUEST: '15s',
@@ -63,6 +67,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
   const jaeger = await startJaegerDouble(spans);
   const sim = await startSimMesh({ exporter, spans, seed: options.seed ?? 7, baseline: baselineFiles.flatMap(loadFixture).map((f) => f.object) });
   const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
+  const kiali = await startKialiDouble({ prometheus: prometheus.url, sim });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-sim-'));
   const config = loadConfig(simTimeouts, dir);
   const runner = new SimRunner(sim);
@@ -70,7 +75,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
     runId: 'sim-run',
     config,
     access: { kubeconfig: undefined, context: 'sim' },
-    mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: jaeger.url, kiali: '' }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
+    mesh: { ingressUrl: sim.ingressUrl, addons: { prometheus: prometheus.url, grafana: '', jaeger: jaeger.url, kiali: kiali.url }, kubernetesVersion: '1.36.4', istioVersion: '1.30.3' },
     tools: { kind: '/bin/false', helm: '/bin/false', kubectl: '/bin/false', istioctl: '/bin/false' },
   };
   const env = stepEnvOf(run, runner);
@@ -110,7 +115,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
       for (const applied of [...outstanding]) await restore(applied);
     },
     async stop() {
-      await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop()]);
+      await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop(), kiali.stop()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -47,6 +47,10 @@ export type Breakage =
   /** productpage waits for reviews however long it takes: its 3 s timeout (and so its second try) never comes. */
   | { kind: 'productpage-waits' }
   | { kind: 'silent-telemetry'; workload: string }
+  /** A pod whose version label says another version: its requests are reported, and graphed, as that version's. */
+  | { kind: 'mislabelled'; workload: string; version: string }
+  /** A pod started without its sidecar, as the cluster (and Kiali's workloads list) shows it; traffic is not changed. */
+  | { kind: 'no-sidecar'; workload: string }
   | { kind: 'legacy-client'; fails: 'dns' | 'refused' | 'timeout' };
 
 export interface SimMeshOptions {
@@ -68,6 +72,8 @@ export interface SimMesh {
   delete(objects: KubeObject[]): void;
   /** The objects istiod holds now. */
   objects(kind?: string): KubeObject[];
+  /** The workloads as the cluster runs them: a pod started without its sidecar has proxy "none". */
+  deployed(): Workload[];
   /** A proxy that stops receiving configuration (held) or receives it again (and catches up at once). */
   holdConfig(workloadName: string, held: boolean): void;
   /** `pilot-agent request GET config_dump?…` in that workload's istio-proxy container. */
@@ -151,6 +157,10 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
     random,
     faults,
     silent: (name) => breakages.some((b) => b.kind === 'silent-telemetry' && b.workload === name),
+    labelled: (w) => {
+      const wrong = breakages.find((b): b is Extract<Breakage, { kind: 'mislabelled' }> => b.kind === 'mislabelled' && b.workload === w.name);
+      return wrong ? { ...w, version: wrong.version } : w;
+    },
   };
 
   const proxies = new Map<string, OutboundSidecar>();
@@ -211,8 +221,8 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       const report = (status: number, flags: string[]) => {
         span.end(status, flags);
         if (net.silent(w.name)) return;
-        const source = peer ?? unknownSource;
-        const labels = requestLabels({ reporter: 'destination', source, service, destination: w, responseCode: status, flags, mutualTls: peer !== undefined });
+        const source = peer ? net.labelled(peer) : unknownSource;
+        const labels = requestLabels({ reporter: 'destination', source, service, destination: net.labelled(w), responseCode: status, flags, mutualTls: peer !== undefined });
         options.exporter.add(labels, 1);
         // The server side's request duration, as the destination sidecar reports it beside the count (the lab's P99 query reads it).
         options.exporter.observe(labels, performance.now() - received);
@@ -302,6 +312,7 @@ export async function startSimMesh(options: SimMeshOptions): Promise<SimMesh> {
       push();
     },
     objects: (kind) => istiod.all(kind),
+    deployed: () => workloads.map((w) => (breakages.some((b) => b.kind === 'no-sidecar' && b.workload === w.name) ? { ...w, proxy: 'none' } : w)),
     holdConfig(name, hold) {
       if (hold) held.add(name);
       else {

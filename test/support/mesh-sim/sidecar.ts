@@ -70,6 +70,8 @@ export interface MeshNetwork {
   random(): number;
   faults(): SidecarFaults;
   silent(workload: string): boolean;
+  /** A workload as its pod's labels name it in telemetry (a mislabelled pod reports another version). */
+  labelled(workload: Workload): Workload;
 }
 
 const overflowText = 'upstream connect error or disconnect/reset before headers. reset reason: overflow';
@@ -336,7 +338,8 @@ export class OutboundSidecar {
 
   private report(service: Service, destination: Workload | undefined, status: number, flags: string[]): void {
     if (this.net.silent(this.source.name)) return;
-    this.net.exporter.add(requestLabels({ reporter: 'source', source: this.source, service, destination, responseCode: status, flags, mutualTls: false }), 1);
+    const labelled = { source: this.net.labelled(this.source), destination: destination && this.net.labelled(destination) };
+    this.net.exporter.add(requestLabels({ reporter: 'source', ...labelled, service, responseCode: status, flags, mutualTls: false }), 1);
   }
 }
 

@@ -12,6 +12,7 @@ import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
 import { writeEngine } from '../lab-stand-ins.ts';
 import { startIstioExporter } from '../istio-exporter.ts';
 import { startJaegerDouble } from '../jaeger-double.ts';
+import { startKialiDouble } from '../kiali-double.ts';
 import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
 import { SpanCollector } from '../mesh-sim/tracing.ts';
 import { startPrometheus } from '../prometheus-harness.ts';
@@ -59,6 +60,7 @@ const rehearsalTimeouts = {
   MESHPROOF_TIMEOUT_ADDON_READY: '20s',
   MESHPROOF_TIMEOUT_METRIC_PROPAGATION: '15s',
   MESHPROOF_TIMEOUT_METRIC_POLL: '200ms',
+  MESHPROOF_TIMEOUT_KIALI_WINDOW: '2s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE: '10s',
   MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '50ms',
   MESHPROOF_TIMEOUT_REQUEST: '15s',
@@ -94,11 +96,13 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
   const sim = await startSimMesh({ exporter, spans, seed: 11 });
   if (options.breakage) sim.break(options.breakage);
   const prometheus = await startPrometheus({ scrapeTargets: [exporter.target], scrapeIntervalMs: 1_000 });
-  // Grafana and Kiali answer their readiness probes; the suites that read them are not rehearsed.
+  // Grafana answers its readiness probe; the suite that reads it is not rehearsed. Jaeger serves the simulated
+  // proxies' spans, and Kiali computes its answers from the simulated mesh and Prometheus: the feature suites ask
+  // them during their features.
   const addons = await startStaticHttpServer({
     '/api/health': { body: JSON.stringify({ database: 'ok', version: '12.0.0' }) },
-    '/kiali/api/status': { body: JSON.stringify({ status: { state: 'running', 'Kiali version': 'v2.27.0' } }) },
   });
+  const kiali = await startKialiDouble({ prometheus: prometheus.url, sim });
   const dashboards = await startStaticHttpServer();
   try {
     const specs = loadClusterToolSpecs();
@@ -110,7 +114,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
         'istio-system/svc/prometheus': prometheus.url,
         'istio-system/svc/grafana': addons.url,
         'istio-system/svc/tracing': jaeger.url,
-        'istio-system/svc/kiali': addons.url,
+        'istio-system/svc/kiali': kiali.url,
       },
       chartDeployments: chartDeployments(targetEnv),
       // The kind node's ingress node port leads to the simulated gateway, as the gateway's NodePort Service does.
@@ -175,6 +179,6 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
       await Promise.all([served.close(), cluster.unpublish()]);
     }
   } finally {
-    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop(), addons.close(), dashboards.close()]);
+    await Promise.all([sim.stop(), prometheus.stop(), exporter.stop(), jaeger.stop(), addons.close(), dashboards.close(), kiali.stop()]);
   }
 }
