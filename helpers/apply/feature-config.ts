@@ -4,7 +4,8 @@ import { featureFixtures, featureNames, type FeatureName } from '../config/featu
 import { newApplyId, withLiveProbe } from './live-probe.ts';
 import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
-import { describeObject, loadFixture, validateObject, type FixtureObject, type KubeObject } from '../config/manifests.ts';
+import { describeObject, loadFixture, type FixtureObject, type KubeObject } from '../config/manifests.ts';
+import { validateObject } from '../config/manifest-schemas.ts';
 
 /**
  * Applying one feature's Istio configuration, and restoring the baseline after it. The fixture is the file a

@@ -6,7 +6,8 @@ import { MeshproofError } from '../errors.ts';
 import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
 import { restoreBaseline, toYamlStream } from './feature-config.ts';
-import { loadFixture, validateObject, type FixtureObject } from '../config/manifests.ts';
+import { loadFixture, type FixtureObject } from '../config/manifests.ts';
+import { validateObject } from '../config/manifest-schemas.ts';
 
 /**
  * The lab's apply-feature and reset, for a person exploring the mesh: the feature files exactly as written

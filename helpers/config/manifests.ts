@@ -1,20 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import * as istioNetworking from '@kubernetes-models/istio/networking.istio.io/v1';
-import * as istioNetworkingAlpha from '@kubernetes-models/istio/networking.istio.io/v1alpha3';
-import * as istioSecurity from '@kubernetes-models/istio/security.istio.io/v1';
-import * as istioTelemetry from '@kubernetes-models/istio/telemetry.istio.io/v1';
-import * as apps from 'kubernetes-models/apps/v1';
-import * as batch from 'kubernetes-models/batch/v1';
-import * as core from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { resolveDataPath } from './data-file.ts';
 import type { IstioRelease } from './versions.ts';
 import { MeshproofError } from '../errors.ts';
 
 /**
- * The lab's YAML fixtures, read and validated against the schema of each kind: configuration, as the settings
- * and the catalogue are. Provisioning plans and applies the stack from them, apply adds a feature's on top, the
+ * The lab's YAML fixtures, read (manifest-schemas.ts validates them against the schema of each kind, apart: the
+ * schemas are hundreds of modules, which a command that only reads a fixture, such as `meshproof judge`, should not
+ * load): configuration, as the settings and the catalogue are. Provisioning plans and applies the stack from them, apply adds a feature's on top, the
  * gate reads their durations and cleanup their namespaces, so they sit below every stage that uses them.
  */
 
@@ -36,22 +30,6 @@ export interface FixtureObject {
 export class ManifestError extends MeshproofError {
   constructor(file: string, object: string | undefined, problem: string, fix = 'Fix the fixture; every object must be valid for its kind.') {
     super(`${file}${object ? `: ${object}` : ''}: ${problem}`, fix, 2);
-  }
-}
-
-type Model = { apiVersion: string; kind: string; new (data: unknown): { validate(): void } };
-
-/**
- * apiVersion/kind → model class, from every class the model packages export for the kinds meshproof uses. Istio
- * serves EnvoyFilter only as networking.istio.io/v1alpha3 (it never reached v1), hence that group too.
- */
-const models = new Map<string, Model>();
-for (const group of [core, apps, batch, istioNetworking, istioNetworkingAlpha, istioSecurity, istioTelemetry]) {
-  for (const exported of Object.values(group)) {
-    const model = exported as unknown as Model;
-    if (typeof exported === 'function' && typeof model.apiVersion === 'string' && typeof model.kind === 'string') {
-      models.set(`${model.apiVersion}/${model.kind}`, model);
-    }
   }
 }
 
@@ -82,23 +60,8 @@ export function loadFixture(file: string): FixtureObject[] {
   return objects;
 }
 
-/**
- * Istio parses its duration fields itself (CEL `duration()` in the CRDs), and the generated schemas only say
- * "string": "3 seconds" or "3" would pass them and be refused by the cluster. These are the duration fields
- * meshproof's fixtures use (istio/api networking/v1alpha3 virtual_service.proto and destination_rule.proto).
- */
-const istioDurationFields = new Set([
-  'timeout',
-  'perTryTimeout',
-  'fixedDelay',
-  'interval',
-  'baseEjectionTime',
-  'connectTimeout',
-  'idleTimeout',
-  'maxConnectionDuration',
-  'time',
-]);
-const goDuration = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
+/** A Go duration as Istio's CRDs take it: "500ms", "3s", "1m30s". */
+export const goDuration = /^(\d+(\.\d+)?(h|m|s|ms|us|µs|ns))+$/;
 const durationUnitsMs: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 1e-3, µs: 1e-3, ns: 1e-6 };
 
 /** An Istio duration ("7s", "3m", "1m30s", "500ms") in milliseconds; anything else throws. */
@@ -107,41 +70,6 @@ export function istioDurationMs(text: string): number {
   let total = 0;
   for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) total += Number(value) * durationUnitsMs[unit!]!;
   return total;
-}
-
-function checkIstioDurations(value: unknown, at: string[], problems: string[]): void {
-  if (Array.isArray(value)) value.forEach((item, i) => checkIstioDurations(item, [...at, String(i)], problems));
-  else if (value && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (istioDurationFields.has(key) && typeof child === 'string' && !goDuration.test(child)) {
-        problems.push(`${[...at, key].join('.')}: "${child}" is not a duration such as 500ms, 3s or 1m`);
-      }
-      checkIstioDurations(child, [...at, key], problems);
-    }
-  }
-}
-
-/** Validates one object against the schema of its kind; the error names the file, the object and the field. */
-export function validateObject({ file, object }: FixtureObject): void {
-  const model = models.get(`${object.apiVersion}/${object.kind}`);
-  const label = describeObject(object);
-  if (!model) {
-    throw new ManifestError(file, label, `meshproof has no schema for ${object.apiVersion} ${object.kind}; known: ${[...models.keys()].filter((k) => !k.endsWith('List')).join(', ')}`);
-  }
-  const problems: string[] = [];
-  try {
-    new model(object).validate();
-  } catch (error) {
-    const ajvErrors = (error as { errors?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] }).errors;
-    if (!ajvErrors) throw error;
-    for (const e of ajvErrors) {
-      const field = e.instancePath.split('/').filter(Boolean).join('.') || '(the object)';
-      const allowed = Array.isArray(e.params?.allowedValues) ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
-      problems.push(`${field}: ${e.message ?? 'is invalid'}${allowed}`);
-    }
-  }
-  if (object.apiVersion.includes('istio.io')) checkIstioDurations(object.spec, ['spec'], problems);
-  if (problems.length > 0) throw new ManifestError(file, label, problems.join('; '));
 }
 
 /** The Bookinfo image prefix the fixtures are written with (Istio 1.30's registry). */

@@ -86,9 +86,3 @@ export async function httpRequest(url: string, options: HttpRequestOptions): Pro
     await own?.close();
   }
 }
-
-/** The first characters of a body, on one line, for a "last seen" message or a classification. */
-export function excerpt(body: string, length = 120): string {
-  const flat = body.replace(/\s+/g, ' ').trim();
-  return flat.length > length ? `${flat.slice(0, length)}…` : flat;
-}

@@ -1,6 +1,6 @@
 import type { MeshproofConfig } from '../config/config.ts';
 import { formatDuration } from '../config/timeouts.ts';
-import { excerpt } from '../net/http.ts';
+import { excerpt } from '../net/excerpt.ts';
 import {
   formatComponentChecks,
   formatPodLines,

@@ -1,4 +1,5 @@
-import { excerpt, httpRequest } from '../net/http.ts';
+import { excerpt } from '../net/excerpt.ts';
+import { httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { errorText } from '../errors.ts';
 import type { MeshproofConfig } from '../config/config.ts';

@@ -1,6 +1,7 @@
 import { reviewsVersionFromJson } from '../config/bookinfo.ts';
 import type { Timeouts } from '../config/timeouts.ts';
-import { excerpt, httpRequest } from '../net/http.ts';
+import { excerpt } from '../net/excerpt.ts';
+import { httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { pollUntil, type ProbeResult } from '../wait/poll.ts';
 import { parseProxyStatus, unsyncedProxies } from './proxy-status.ts';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { loadFixture, renderForRelease, validateObject, type FixtureObject } from '../config/manifests.ts';
+import { loadFixture, renderForRelease, type FixtureObject } from '../config/manifests.ts';
+import { validateObject } from '../config/manifest-schemas.ts';
 import type { MeshproofConfig } from '../config/config.ts';
 import { loadYamlData, resolveDataPath } from '../config/data-file.ts';
 import { ConfigError } from '../errors.ts';

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { describeObject, loadFixture, validateObject } from '../../helpers/config/manifests.ts';
+import { describeObject, loadFixture } from '../../helpers/config/manifests.ts';
+import { validateObject } from '../../helpers/config/manifest-schemas.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { featureCatalog } from '../../helpers/config/features.ts';
 import { localRateLimitOf } from '../../helpers/suite/steps/rate-limiting.ts';

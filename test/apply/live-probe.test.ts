@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withLiveProbe } from '../../helpers/apply/live-probe.ts';
-import { validateObject, type KubeObject } from '../../helpers/config/manifests.ts';
+import type { KubeObject } from '../../helpers/config/manifests.ts';
+import { validateObject } from '../../helpers/config/manifest-schemas.ts';
 
 const canary: KubeObject = {
   apiVersion: 'networking.istio.io/v1',

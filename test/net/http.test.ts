@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { excerpt, httpRequest, HttpTimeoutError } from '../../helpers/net/http.ts';
+import { excerpt } from '../../helpers/net/excerpt.ts';
+import { httpRequest, HttpTimeoutError } from '../../helpers/net/http.ts';
 import { startStaticHttpServer, type StaticHttpServer } from '../support/static-http-server.ts';
 
 describe('httpRequest', () => {

@@ -9,7 +9,7 @@
  */
 import type { z } from 'zod';
 import { describeIssue, errorText } from '../../errors.ts';
-import { excerpt, httpRequest } from '../../net/http.ts';
+import { excerpt } from '../../net/excerpt.ts';
 import type { RequestRecord } from '../records.ts';
 
 /** One API answer: what a reader reads, and what a recording keeps of it (everything but the body). */
@@ -32,6 +32,8 @@ export interface ApiAnswer {
 export async function fetchAnswer(url: string, timeoutMs: number, signal?: AbortSignal): Promise<ApiAnswer> {
   const startedAt = Date.now();
   try {
+    // Loaded on the first request: the readers below also serve `meshproof judge`, which asks nothing.
+    const { httpRequest } = await import('../../net/http.ts');
     const { status, body } = await httpRequest(url, { timeoutMs, signal, headers: { accept: 'application/json' } });
     return { url, startedAt, latencyMs: Date.now() - startedAt, status, body };
   } catch (error) {
