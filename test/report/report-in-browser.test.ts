@@ -80,10 +80,14 @@ async function openTest(page: Page, name: string): Promise<void> {
   });
   await page.getByTestId('search-input').locator('input').or(page.getByPlaceholder('Search tests')).first().fill(name);
   const leaf = page.getByTestId('tree-leaf').filter({ hasText: name });
-  // A search shows the matching groups collapsed: the newest group opened is the last arrow.
-  for (let depth = 0; depth < 4 && (await leaf.count()) === 0; depth++) {
-    await page.getByTestId('tree-arrow').last().click();
-    await leaf.first().waitFor({ timeout: 1000 }).catch(() => undefined);
+  // A search shows the matching groups collapsed. Open closed groups (an arrow whose icon is not "--opened") until
+  // the test shows: opening never closes anything, so a tree that redraws slowly on a busy machine, or the search
+  // applying only after a first click, costs a round, not the test.
+  const closedGroup = page.locator('[data-testid="tree-arrow"]:not(:has([class*="--opened"]))');
+  const deadline = Date.now() + 60_000;
+  while ((await leaf.count()) === 0 && Date.now() < deadline) {
+    if ((await closedGroup.count()) > 0) await closedGroup.first().click({ timeout: 5_000 }).catch(() => undefined);
+    await leaf.first().waitFor({ timeout: 1_000 }).catch(() => undefined);
   }
   await leaf.first().click();
   await page.getByTestId('test-result-info-title').filter({ hasText: name }).waitFor();
