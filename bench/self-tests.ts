@@ -1,4 +1,3 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -14,32 +13,19 @@ import { durationsFile } from '../test/support/sequencer.ts';
 export async function benchSelfTests(): Promise<string[]> {
   const [load1] = os.loadavg();
   const started = Date.now();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshproof-bench-'));
-  const json = path.join(dir, 'self-tests.json');
-  const run = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--project', 'self', '--reporter=default', '--reporter=json', `--outputFile.json=${json}`], {
+  const run = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--project', 'self', '--reporter=default', '--reporter=./test/support/durations-reporter.ts'], {
     cwd: fromRoot(),
     reject: false,
     all: true,
     env: { FORCE_COLOR: '0', NO_COLOR: '1' },
   });
   const seconds = (Date.now() - started) / 1000;
-  const written = writeDurations(json);
-  rmSync(dir, { recursive: true, force: true });
   const line = (label: string) => (run.all ?? '').split('\n').find((l) => l.trim().startsWith(label))?.trim().replace(/\s+/g, ' ') ?? `${label} ?`;
   return [
     `npm run test:self: ${seconds.toFixed(0)} s wall, exit code ${run.exitCode} (${line('Test Files')}; ${line('Tests')}), one run, load average before it ${load1!.toFixed(1)}`,
     `ratio to the 90 s target: ${(seconds / 90).toFixed(2)}`,
-    written ? `each file's duration written to ${path.relative(fromRoot(), durationsFile)} (the order a fresh clone starts them in)` : 'durations not written: the run failed',
+    run.exitCode === 0
+      ? `each file's duration written to ${path.relative(fromRoot(), durationsFile)} (the order a fresh clone starts them in)`
+      : 'durations not written: the run failed',
   ];
-}
-
-/** The run's per-file durations, longest first, when every file passed (a failed file's time says little). */
-function writeDurations(json: string): boolean {
-  const report = JSON.parse(readFileSync(json, 'utf8')) as { success: boolean; testResults: { name: string; startTime: number; endTime: number }[] };
-  if (!report.success) return false;
-  const durations = report.testResults
-    .map((file) => [path.relative(fromRoot(), file.name).split(path.sep).join('/'), Math.round((file.endTime - file.startTime) / 100) / 10] as const)
-    .sort((a, b) => b[1] - a[1]);
-  writeFileSync(durationsFile, `${JSON.stringify(Object.fromEntries(durations), null, 2)}\n`);
-  return true;
 }

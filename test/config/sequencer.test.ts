@@ -18,10 +18,10 @@ class Measured extends DurationSequencer {
 const names = (specs: TestSpecification[]) => specs.map((s) => `${s.project.name}:${s.moduleId.slice(root.length + 1)}`);
 
 describe('DurationSequencer', () => {
-  it("starts the longest self-tests first: vitest's own duration where it has one, else the committed one", async () => {
-    const sequencer = new Measured({ 'self:test/b.test.ts': 1_000 }, { 'test/a.test.ts': 50, 'test/b.test.ts': 90, 'test/c.test.ts': 5 });
-    const sorted = await sequencer.sort([spec('self', 'test/c.test.ts'), spec('self', 'test/b.test.ts'), spec('self', 'test/new.test.ts'), spec('self', 'test/a.test.ts')]);
-    expect(names(sorted)).toEqual(['self:test/a.test.ts', 'self:test/c.test.ts', 'self:test/b.test.ts', 'self:test/new.test.ts']);
+  it("starts the longest self-tests first: the committed duration of a whole run, else vitest's cached one", async () => {
+    const sequencer = new Measured({ 'self:test/b.test.ts': 1_000, 'self:test/new.test.ts': 20_000 }, { 'test/a.test.ts': 50, 'test/b.test.ts': 90, 'test/c.test.ts': 5 });
+    const sorted = await sequencer.sort([spec('self', 'test/c.test.ts'), spec('self', 'test/b.test.ts'), spec('self', 'test/new.test.ts'), spec('self', 'test/newest.test.ts'), spec('self', 'test/a.test.ts')]);
+    expect(names(sorted)).toEqual(['self:test/b.test.ts', 'self:test/a.test.ts', 'self:test/new.test.ts', 'self:test/c.test.ts', 'self:test/newest.test.ts']);
   });
 
   it('runs conformance suites in their numbered order, whatever they took, before the self-tests', async () => {
