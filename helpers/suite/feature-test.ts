@@ -234,7 +234,7 @@ async function report(run: MeshproofRun, observed: Observed): Promise<string[]> 
       await allure.step(verdict.sentence, async () => {
         await keepRecording(run.config.reportsDir, recording);
         const chart = verdictChart(recording);
-        chartsThisTest.push({ title: chart.title, svg: await attachChart(chart) });
+        if (chart) chartsThisTest.push({ title: chart.title, svg: await attachChart(chart) });
         // Thrown inside the step, so the report draws the step failed (red) with the sentence as its message.
         if (!verdict.pass) throw new VerdictFailure([verdict.sentence]);
       });
