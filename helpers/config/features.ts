@@ -56,6 +56,7 @@ export type CheckSpec = CheckBase &
         intervalMs: number;
       }
     | { judge: 'kiali'; reading: KialiReadingSpec }
+    | { judge: 'istio-analysis'; namespace: string }
   );
 
 /**
@@ -89,7 +90,8 @@ const kialiValidations = (applied: string) => ({
   reading: { of: 'validations' as const, namespace: 'bookinfo' },
 });
 
-export const featureCatalog = {
+/** The features as written; `featureCatalog` (below) adds the check every feature with files shares. */
+const declaredCatalog = {
   'traffic-shifting': {
     description: 'Canary weights: 80 % of traffic to reviews v1, 10 % to v2, 10 % to v3',
     fixtures: ['fixtures/features/01-traffic-shifting.yaml'],
@@ -331,6 +333,38 @@ export const featureCatalog = {
   jaeger: { description: 'Jaeger holds end-to-end traces of productpage requests', fixtures: [], checks: {} },
   kiali: { description: 'Kiali draws the bookinfo graph with live traffic and mTLS', fixtures: [], checks: {} },
 } as const satisfies Record<string, FeatureSpec>;
+
+/** The check id every feature with files has: `<feature>/istio-analysis`. */
+export const analysisCheckId = 'istio-analysis';
+
+/**
+ * Istio's analyzers on bookinfo once a feature's files are applied and proven live (helpers/suite/feature-test.ts):
+ * an Error fails the feature before any traffic is judged on a configuration Istio itself calls broken. It is the
+ * same check for every feature with files, so it is made here rather than written into each.
+ *
+ * It has no control. A control shows the observation coming out differently without the feature; here the
+ * expectation is the same with or without it (no error either way), so on a sound mesh a baseline analysis cannot
+ * differ, and what it would catch (an error that predates the feature) does not depend on the feature. Its broken
+ * case is shown instead: a route to a subset no DestinationRule defines (IST0101), in the samples of
+ * docs/recordings/verdicts/. `meshproof plan --analyze` analyzes the same files offline on the lab's baseline.
+ */
+const analysisCheck = {
+  title: "Istio's analyzers find no error in bookinfo with the feature applied",
+  judge: 'istio-analysis',
+  namespace: 'bookinfo',
+} as const;
+
+type WithAnalysis<C> = {
+  [F in keyof C]: C[F] extends { fixtures: readonly [] }
+    ? C[F]
+    : C[F] extends { checks: infer Checks }
+      ? Omit<C[F], 'checks'> & { checks: Checks & { [analysisCheckId]: typeof analysisCheck } }
+      : never;
+};
+
+export const featureCatalog = Object.fromEntries(
+  Object.entries(declaredCatalog).map(([name, spec]) => [name, spec.fixtures.length === 0 ? spec : { ...spec, checks: { ...spec.checks, [analysisCheckId]: analysisCheck } }]),
+) as WithAnalysis<typeof declaredCatalog>;
 
 export type FeatureName = keyof typeof featureCatalog;
 export const featureNames = Object.keys(featureCatalog) as FeatureName[];

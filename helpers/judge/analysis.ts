@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { MeshproofError } from '../errors.ts';
-import { parseToolJson } from '../provision/runner.ts';
+import { parseToolJson } from '../provision/tool-json.ts';
+import type { Expectation } from './expectation.ts';
+import type { Verdict } from './verdict.ts';
 
 /**
  * `istioctl analyze -o json`, read and judged. What it prints is a JSON array of messages, each
@@ -14,8 +16,8 @@ import { parseToolJson } from '../provision/runner.ts';
  * checked only when the output format is "log"; the codes in istioctl/cmd/sysexits.go).
  */
 
-const analysisMessageSchema = z.object({
-  code: z.string(),
+const messageShape = {
+  code: z.string().describe('e.g. "IST0101"'),
   level: z.enum(['Error', 'Warning', 'Info']),
   message: z.string(),
   /** "<Kind> <namespace>/<name>", e.g. "VirtualService bookinfo/reviews" (pkg/config/analysis/legacy/source/kube/origin.go). */
@@ -23,7 +25,13 @@ const analysisMessageSchema = z.object({
   /** Where in a file, when the object came from one ("fixtures/features/01-traffic-shifting.yaml:12"). */
   reference: z.string().optional(),
   documentationUrl: z.string().optional(),
-});
+};
+
+/** As istioctl prints it: fields a later release adds are dropped, not refused. */
+const analysisMessageSchema = z.object(messageShape);
+
+/** As a recording keeps it (field `analysis`): strict, as the rest of a recording. */
+export const recordedAnalysisMessageSchema = z.strictObject(messageShape).describe('One message of `istioctl analyze -o json`, as istioctl printed it');
 
 export type AnalysisMessage = z.infer<typeof analysisMessageSchema>;
 
@@ -67,4 +75,18 @@ export function judgeAnalysis(what: string, messages: AnalysisMessage[]): Analys
       ? `istioctl analyze found ${tally} in ${what}; no error expected: ${errors.map(describeAnalysisMessage).join('; ')}`
       : `istioctl analyze found no error in ${what} (${tally})`;
   return { pass: errors.length === 0, sentence, errors, warnings, warningLines };
+}
+
+/**
+ * The verdict of a recording judged `istio-analysis`: the messages istioctl printed, kept whole in its `analysis`.
+ * A recording without them is failed, never passed: no messages kept is not "no error found".
+ */
+export function judgeAnalysisRecording(expectation: Extract<Expectation, { judge: 'istio-analysis' }>, messages: readonly AnalysisMessage[] | undefined): Verdict {
+  const what = `namespace ${expectation.namespace}`;
+  if (!messages) {
+    return { pass: false, judge: 'istio-analysis', figures: {}, sentence: `${expectation.description}: no istioctl analyze messages were recorded for ${what}` };
+  }
+  const verdict = judgeAnalysis(what, [...messages]);
+  const info = messages.length - verdict.errors.length - verdict.warnings.length;
+  return { pass: verdict.pass, judge: 'istio-analysis', figures: { errors: verdict.errors.length, warnings: verdict.warnings.length, info }, sentence: verdict.sentence };
 }

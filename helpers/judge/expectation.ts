@@ -145,6 +145,9 @@ export const expectationSchema = z.discriminatedUnion('judge', [
   z
     .strictObject({ judge: z.literal('kiali'), description, reading: kialiReadingSchema })
     .describe("Kiali's answer, kept whole in the recording's answers, says what the mesh did (Kiali as a second witness)"),
+  z
+    .strictObject({ judge: z.literal('istio-analysis'), description, namespace: z.string().describe('the namespace analyzed (istioctl analyze -n)') })
+    .describe("Istio's analyzers find no error in the namespace: the messages istioctl printed, kept in the recording's analysis (warnings are listed, never failed)"),
 ]);
 
 export type KialiReading = z.infer<typeof kialiReadingSchema>;

@@ -10,6 +10,7 @@ import { judgeTraceDelay } from './trace.ts';
 import type { TraceRecord } from '../observe/addons/jaeger.ts';
 import { judgeKiali } from './kiali.ts';
 import type { ApiAnswer } from '../observe/addons/answer.ts';
+import { judgeAnalysisRecording, type AnalysisMessage } from './analysis.ts';
 import type { Verdict } from './verdict.ts';
 
 /**
@@ -22,17 +23,20 @@ export function judgeRecording(recording: {
   metrics: readonly MetricObservation[];
   traces?: readonly TraceRecord[] | undefined;
   answers?: readonly ApiAnswer[] | undefined;
+  analysis?: readonly AnalysisMessage[] | undefined;
 }): Verdict {
   return judgeExpectation(recording.expectation, recording.requests, recording.metrics, recording);
 }
 
 /**
- * What a recording may hold beside its requests and metrics, for the judges that read the add-ons: traces from
- * Jaeger (trace-delay) and answers kept whole (kiali).
+ * What a recording may hold beside its requests and metrics, for the judges that read the add-ons and Istio's own
+ * tools: traces from Jaeger (trace-delay), answers kept whole (kiali), and istioctl analyze's messages
+ * (istio-analysis).
  */
 export interface AddonObservations {
   traces?: readonly TraceRecord[] | undefined;
   answers?: readonly ApiAnswer[] | undefined;
+  analysis?: readonly AnalysisMessage[] | undefined;
 }
 
 export function judgeExpectation(
@@ -74,6 +78,8 @@ export function judgeExpectation(
       return judgeTraceDelay(expectation, observed.traces ?? []);
     case 'kiali':
       return judgeKiali(expectation, observed.answers ?? []);
+    case 'istio-analysis':
+      return judgeAnalysisRecording(expectation, observed.analysis);
   }
 }
 

@@ -110,5 +110,7 @@ function judgeBySpec(spec: CheckSpec, e: Expectation, r: Rules): void {
     for (const [key, want] of Object.entries(spec.reading)) r.same(`reading.${key}`, (e.reading as Record<string, unknown>)[key], want);
     if (e.reading.of === 'error-rate') r.alphaAtMost(e.reading.alpha);
     if (e.reading.of === 'edge-shares' && e.reading.confidence < 1 - r.alpha) r.problems.push(`expectation.reading.confidence is ${e.reading.confidence}; at least 1 − α = ${1 - r.alpha}`);
+  } else if (spec.judge === 'istio-analysis' && e.judge === 'istio-analysis') {
+    r.same('namespace', e.namespace, spec.namespace);
   }
 }

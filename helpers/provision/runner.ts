@@ -3,6 +3,9 @@ import type { ClusterToolName } from './cluster-tools.ts';
 import { errorText, MeshproofError } from '../errors.ts';
 import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
+import { parseToolJson } from './tool-json.ts';
+
+export { parseToolJson };
 
 export interface CommandResult {
   exitCode: number;
@@ -84,25 +87,6 @@ export async function runOrFailJson(
 ): Promise<unknown> {
   const result = await runOrFail(runner, tool, args, options);
   return parseToolJson(commandLine(tool, args), result.stdout || (options.ifNothingPrinted ?? ''));
-}
-
-// Enough of the output to recognise it (a warning, a usage text, an HTML page) without flooding the message.
-const shownOutputChars = 200;
-
-/**
- * What an external tool printed as JSON (helm, kubectl, docker, podman). Anything else (a warning before the
- * JSON, another version's text format, nothing at all) is a MeshproofError that names the command and shows
- * the start of what it printed, instead of a SyntaxError that names neither.
- */
-export function parseToolJson(command: string, printed: string): unknown {
-  try {
-    return JSON.parse(printed);
-  } catch {
-    const start = printed.trim().slice(0, shownOutputChars);
-    const cut = printed.trim().length > shownOutputChars ? '…' : '';
-    const what = start ? `something that is not JSON: ${JSON.stringify(start)}${cut}` : 'nothing where JSON was expected';
-    throw new MeshproofError(`\`${command}\` printed ${what}`, `Run \`${command}\` yourself to see all it prints.`);
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeIssue, MeshproofError } from '../errors.ts';
 import { expectationProblems, expectationSchema, metricsRead } from '../judge/expectation.ts';
 import { traceRecordSchema } from '../observe/addons/jaeger.ts';
+import { recordedAnalysisMessageSchema } from '../judge/analysis.ts';
 
 export { expectationSchema, type Expectation } from '../judge/expectation.ts';
 
@@ -90,6 +91,10 @@ export const recordingSchema = z
     metrics: z.array(metricObservationSchema),
     traces: z.array(traceRecordSchema).optional().describe("requests' traces read from Jaeger, for a trace verdict (optional: only trace verdicts have them)"),
     answers: z.array(answerSchema).optional().describe("add-on answers a judge reads whole (judge \"kiali\"); recordings without such a judge have none"),
+    analysis: z
+      .array(recordedAnalysisMessageSchema)
+      .optional()
+      .describe('the messages `istioctl analyze -o json` printed, for judge "istio-analysis" (empty when it found nothing); other recordings have none'),
     verdict: verdictSchema.optional().describe('the verdict when the recording was made'),
   })
   .describe('A meshproof recording: raw observations and the expectation they are judged against');
@@ -134,6 +139,7 @@ export function recordingProblems(recording: Recording): string[] {
     if (!names.has(name)) problems.push(`expectation reads the metric "${name}", which the recording does not have (it has: ${[...names].join(', ') || 'none'})`);
   }
   if (recording.expectation.judge === 'kiali' && !recording.answers?.length) problems.push("expectation reads Kiali's answer, which the recording does not keep (answers is empty)");
+  if (recording.expectation.judge === 'istio-analysis' && !recording.analysis) problems.push("expectation reads istioctl analyze's messages, which the recording does not keep (no analysis)");
   recording.metrics.forEach((m, i) => {
     if (m.after.time < m.before.time) problems.push(`metrics.${i} (${m.name}): the "after" snapshot is older than the "before" one`);
   });

@@ -37,11 +37,14 @@ function chartName(recording: Recording): string {
   return (recording.check ?? `${recording.feature}/${recording.title}`).replace(/[^A-Za-z0-9-]+/g, '.').replace(/^\.|\.$/g, '');
 }
 
-/** The chart of one verdict, from its recording. */
-export function verdictChart(recording: Recording): Chart {
+/**
+ * The chart of one verdict, from its recording; none for a verdict whose sentence says all there is to see: Istio's
+ * analysis (a count of messages by level would repeat its sentence; the messages are listed beside it in the report).
+ */
+export function verdictChart(recording: Recording): Chart | undefined {
   const expectation = recording.expectation;
   const name = chartName(recording);
-  const spec = ((): TopLevelSpec => {
+  const spec = ((): TopLevelSpec | undefined => {
     switch (expectation.judge) {
       case 'weighted-split':
         return splitChart(recording, expectation);
@@ -61,8 +64,11 @@ export function verdictChart(recording: Recording): Chart {
         return traceChart(recording, expectation);
       case 'kiali':
         return kialiChart(recording, expectation);
+      case 'istio-analysis':
+        return undefined;
     }
   })();
+  if (!spec) return undefined;
   return { name, title: `${recording.check ?? recording.feature}: ${recording.title}`, spec };
 }
 

@@ -10,7 +10,7 @@ import { formatDuration } from '../config/timeouts.ts';
 import { kubectlExecArgv, podExec } from '../observe/mesh-client.ts';
 import { PrometheusClient } from '../observe/prometheus.ts';
 import { commandLine, runOrFail, ToolRunner, type ClusterRunner } from '../provision/runner.ts';
-import { judgeAnalysis, parseAnalysis } from '../judge/analysis.ts';
+import { describeAnalysisMessage, parseAnalysis } from '../judge/analysis.ts';
 import type { Recording } from '../record/recording.ts';
 import { jointCharts, verdictChart } from '../report/charts.ts';
 import { attachChart, describeWithCharts, keepRecording } from '../report/evidence.ts';
@@ -18,6 +18,7 @@ import { runLabel } from '../report/allure-results.ts';
 import { conformanceEpic } from '../report/finish.ts';
 import { collectFailureBundle, writeFailureBundle } from '../report/failure-bundle.ts';
 import { proveInEveryProxy, proveLiveViaIngress } from './live.ts';
+import { analysisCheckOf, analysisRecording } from './steps/analysis.ts';
 import type { MeshproofRun } from './run.ts';
 import { bookinfoMeshUrls, endUserHeader, type Observed, type StepEnv } from './step-env.ts';
 
@@ -146,7 +147,7 @@ export function featureTest(declaration: FeatureDeclaration) {
             for (const probe of seen) await allure.logStep(`probe: ${probe}`);
             await allure.logStep(`the data path answered as only apply ${applied.applyId} can, within ${formatDuration(Date.now() - started)}`);
           });
-          await analyzeOrFail(runner, run, analyzedNamespace);
+          await analyzeOrFail(runner, run, env, feature);
           await use(applied);
         } catch (error) {
           failed = true;
@@ -182,25 +183,24 @@ async function drawCharts(feature: FeatureName): Promise<void> {
   if (chartsThisTest.length > 0) await allure.descriptionHtml(describeWithCharts(featureCatalog[feature].description, chartsThisTest));
 }
 
-/** The namespace whose Istio configuration is analyzed after each apply: where the features apply theirs. */
-export const analyzedNamespace = 'bookinfo';
-
 export const analyzeArgs = (namespace: string) => ['analyze', '-n', namespace, '-o', 'json'];
 
 /**
- * `istioctl analyze` of the namespace with the feature applied, judged (helpers/judge/analysis.ts): an Error fails
- * the test before any traffic is judged on a configuration Istio itself calls broken; warnings are listed in the
- * report, and the printed messages are attached.
+ * `istioctl analyze` of the namespace with the feature applied, recorded as the feature's istio-analysis check and
+ * judged (helpers/judge/analysis.ts) like every other verdict: the recording kept, a step with the sentence, red
+ * when an Error was found, which fails the test before any traffic is judged on a configuration Istio itself calls
+ * broken. Warnings are listed in the report; what istioctl printed is attached as it printed it.
  */
-async function analyzeOrFail(runner: ClusterRunner, run: MeshproofRun, namespace: string): Promise<void> {
+async function analyzeOrFail(runner: ClusterRunner, run: MeshproofRun, env: StepEnv, feature: FeatureName): Promise<void> {
+  // The namespace the catalogue's check names: bookinfo, where the features apply theirs.
+  const { namespace } = analysisCheckOf(feature);
   const args = analyzeArgs(namespace);
   await allure.step(commandLine('istioctl', args), async () => {
     const { stdout } = await runOrFail(runner, 'istioctl', args, { timeoutMs: run.config.timeouts.istioctl });
     await allure.attachment(`istioctl analyze -n ${namespace}`, stdout, { contentType: 'application/json', fileExtension: 'json' });
-    const verdict = judgeAnalysis(`namespace ${namespace}`, parseAnalysis(commandLine('istioctl', args), stdout));
-    for (const line of verdict.warningLines) await allure.logStep(`warning: ${line}`);
-    await allure.logStep(verdict.sentence);
-    if (!verdict.pass) throw new VerdictFailure([verdict.sentence]);
+    const messages = parseAnalysis(commandLine('istioctl', args), stdout);
+    for (const m of messages.filter((m) => m.level === 'Warning')) await allure.logStep(`warning: ${describeAnalysisMessage(m)}`);
+    await mustPass(run, { recordings: [analysisRecording(env, feature, messages)] });
   });
 }
 
@@ -234,7 +234,7 @@ async function report(run: MeshproofRun, observed: Observed): Promise<string[]> 
       await allure.step(verdict.sentence, async () => {
         await keepRecording(run.config.reportsDir, recording);
         const chart = verdictChart(recording);
-        chartsThisTest.push({ title: chart.title, svg: await attachChart(chart) });
+        if (chart) chartsThisTest.push({ title: chart.title, svg: await attachChart(chart) });
         // Thrown inside the step, so the report draws the step failed (red) with the sentence as its message.
         if (!verdict.pass) throw new VerdictFailure([verdict.sentence]);
       });

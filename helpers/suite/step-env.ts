@@ -6,6 +6,7 @@ import { plannedRequests } from '../judge/rates.ts';
 import { judgeExpectation } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
 import type { ApiAnswer } from '../observe/addons/answer.ts';
+import type { AnalysisMessage } from '../judge/analysis.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
@@ -84,8 +85,8 @@ export function recordingOf(
   expectation: Expectation,
   requests: RequestRecord[],
   metrics: MetricObservation[],
-  /** What a trace or Kiali verdict reads beside requests and metrics: the traces Jaeger held, Kiali's answers. */
-  observed: { traces?: TraceRecord[]; answers?: ApiAnswer[] } = {},
+  /** What a trace, Kiali or analysis verdict reads beside requests and metrics: Jaeger's traces, Kiali's answers, istioctl's messages. */
+  observed: { traces?: TraceRecord[]; answers?: ApiAnswer[]; analysis?: AnalysisMessage[] } = {},
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -100,6 +101,7 @@ export function recordingOf(
     metrics,
     ...(observed.traces && { traces: observed.traces }),
     ...(observed.answers && { answers: observed.answers }),
+    ...(observed.analysis && { analysis: observed.analysis }),
   };
   return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, observed) };
 }

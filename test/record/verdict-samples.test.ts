@@ -34,6 +34,7 @@ describe('the per-verdict sample recordings', () => {
       'fault-abort.kiali-errors',
       'mtls-strict.kiali-mtls',
       'mtls-strict.kiali-sidecars',
+      'traffic-shifting.istio-analysis',
     ];
     expect(files).toEqual(checks.flatMap((c) => [`${c}.broken.json`, `${c}.healthy.json`]).sort());
   });

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { readRecording, type Recording } from '../../helpers/record/recording.ts';
 import { jointCharts, renderSvg, verdictChart } from '../../helpers/report/charts.ts';
+import { chartFiles } from '../../helpers/cli/actions/chart.ts';
+import { MeshproofError } from '../../helpers/errors.ts';
 import { useTempDirs } from '../support/temp.ts';
 
 /**
@@ -15,7 +17,10 @@ import { useTempDirs } from '../support/temp.ts';
  */
 
 const sampleDirs = [fromRoot('docs', 'recordings'), fromRoot('docs', 'recordings', 'verdicts')];
-const samples = sampleDirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f)));
+const allSamples = sampleDirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => path.join(dir, f)));
+// Istio's analysis has no chart: its sentence says all (helpers/report/charts.ts).
+const unchartedSamples = allSamples.filter((file) => path.basename(file).includes('.istio-analysis.'));
+const samples = allSamples.filter((file) => !unchartedSamples.includes(file));
 
 /** Every mark's data, from its aria-label: "k: v; k2: v2" → {k: "v", k2: "v2"}. */
 function marks(svg: string): Record<string, string>[] {
@@ -31,7 +36,7 @@ const subtitle = (svg: string) => [...svg.matchAll(/aria-label="Subtitle text '(
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function draw(recording: Recording): Promise<string> {
-  const svg = await renderSvg(verdictChart(recording));
+  const svg = await renderSvg(verdictChart(recording)!);
   expect(XMLValidator.validate(svg)).toBe(true);
   expect(svg).toMatch(/^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[^>]*width="\d+" height="\d+"/);
   // Self-contained: nothing in a chart reaches outside the file.
@@ -159,6 +164,16 @@ describe('charts of the shipped sample recordings', () => {
     const drawn = marks(await renderSvg(charts[0]!));
     const groups = new Set(drawn.map((m) => m.group).filter(Boolean));
     expect([...groups]).toEqual(recordings.map((r) => r.title));
+  });
+
+  it("draws no chart for Istio's analysis, and `meshproof chart` says so with exit code 2", async () => {
+    expect(unchartedSamples.length).toBeGreaterThan(0);
+    for (const file of unchartedSamples) {
+      expect(verdictChart(readRecording(file))).toBeUndefined();
+      const refused = await chartFiles([file], {}).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(MeshproofError);
+      expect(refused).toMatchObject({ exitCode: 2, message: expect.stringContaining('has no chart: its verdict (istio-analysis) is said in full by its sentence') });
+    }
   });
 
   it('makes no joint chart from recordings that have none together', () => {

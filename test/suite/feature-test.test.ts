@@ -7,6 +7,9 @@ import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
 import { failureBundleCommands, istioctlBundleCommands } from '../../helpers/report/failure-bundle.ts';
+import { judgeRecording } from '../../helpers/judge/rejudge.ts';
+import { readRecording } from '../../helpers/record/recording.ts';
+import { analysisSamples, analyzeJson } from '../support/istioctl-outputs.ts';
 import { startIngressStandIn } from '../support/report-fixture.ts';
 import { writeScript } from '../support/temp.ts';
 
@@ -54,14 +57,14 @@ function kubectlStandIn(dir: string, log: string, behaviour: Record<string, stri
 }
 
 /**
- * The istioctl stand-in: logs each call to the same log ("ISTIOCTL …"); `analyze` finds nothing (`[]`, as istioctl
- * prints it), anything else prints a line saying what was asked (the failure bundle's commands).
+ * The istioctl stand-in: logs each call to the same log ("ISTIOCTL …"); `analyze` prints `analysis` (by default
+ * nothing found, `[]`, as istioctl prints it), anything else a line saying what was asked (the failure bundle's commands).
  */
-function istioctlStandIn(dir: string, log: string): string {
+function istioctlStandIn(dir: string, log: string, analysis = '[]'): string {
   return writeScript(
     dir,
     'istioctl',
-    [`echo "ISTIOCTL $*" >> '${log}'`, `case "$*" in`, `  *' analyze '*) echo '[]';;`, `  *) echo "(stand-in istioctl: $*)";;`, `esac`].join('\n'),
+    [`echo "ISTIOCTL $*" >> '${log}'`, `case "$*" in`, `  *' analyze '*) echo '${analysis}';;`, `  *) echo "(stand-in istioctl: $*)";;`, `esac`].join('\n'),
   );
 }
 
@@ -73,6 +76,8 @@ interface NestedCase {
   settings?: Record<string, string>;
   /** FAIL_APPLY or LAGGING for its kubectl stand-in. */
   kubectl?: Record<string, string>;
+  /** What its istioctl stand-in prints for `analyze` (one line of JSON, no single quote). */
+  analysis?: string;
 }
 
 interface NestedOutcome {
@@ -97,7 +102,7 @@ async function runSuites(cases: Record<string, NestedCase>): Promise<Record<stri
     mkdirSync(dir);
     const log = path.join(dir, 'kubectl.log');
     const kubectl = kubectlStandIn(dir, log, c.kubectl ?? {});
-    const istioctl = istioctlStandIn(dir, log);
+    const istioctl = istioctlStandIn(dir, log, c.analysis);
     const config = loadConfig({ MESHPROOF_TIMEOUT_CONFIG_LIVE: '5s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...c.settings, MESHPROOF_REPORTS_DIR: path.join(dir, 'reports') }, dir);
     const run: MeshproofRun = {
       runId: 'nested-run',
@@ -162,8 +167,10 @@ describe('featureTest', () => {
       failedApply: { body: `canary('a test', async () => {});`, kubectl: { FAIL_APPLY: '1' } },
       lagging: { body: `canary('a test', async () => { throw new Error('must not run'); });`, kubectl: { LAGGING: '1' }, settings: { MESHPROOF_TIMEOUT_CONFIG_LIVE: '400ms' } },
       failedControl: { body: `canary('a test', async () => {});`, declaration: `{ feature: 'traffic-shifting', controls: { after: ${failedControl} } }` },
-      failedVerdict: { body: `canary('a test', async ({ run, env }) => { await mustPass(run, await (${failedControl})(env)); });` },
-      failing: { body: `canary('a failing test', async () => { throw new Error('the split differs'); });` },
+      // Istio's analysis finds an Error: its verdict fails the test as any verdict does, before the body runs.
+      failedVerdict: { body: `canary('a test', async () => { throw new Error('must not run'); });`, analysis: JSON.stringify(JSON.parse(analyzeJson([analysisSamples.subsetNotFound]))) },
+      // A verdict of the body fails it, with its sentence alone.
+      failing: { body: `canary('a failing test', async ({ run, env }) => { await mustPass(run, await (${failedControl})(env)); });` },
       skipped: { body: `canary('a test', async () => {});`, settings: { MESHPROOF_SKIP: 'traffic-shifting=not today' } },
     });
   }, 60_000);
@@ -174,8 +181,10 @@ describe('featureTest', () => {
     expect(commands(calls)[0]).toBe('apply --server-side --field-manager=meshproof --force-conflicts -f -');
     // Both callers of reviews are asked for their routes before any traffic: productpage and the mesh client.
     expect(verbs(calls)).toEqual(['apply', 'proxy productpage-v1', 'proxy mesh-client', 'delete', 'apply']);
-    // Istio's analyzers read the namespace once the feature is proven live, and find nothing.
+    // Istio's analyzers read the namespace once the feature is proven live, and find nothing: a passed verdict, kept.
     expect(istioctlCommands(calls)).toEqual(['analyze -n bookinfo -o json']);
+    const [kept] = readdirSync(path.join(outcomes.restores!.reportsDir, 'recordings'));
+    expect(readRecording(path.join(outcomes.restores!.reportsDir, 'recordings', kept!))).toMatchObject({ check: 'traffic-shifting/istio-analysis', analysis: [], verdict: { pass: true } });
     expect(commands(calls)[1]).toBe('exec -n bookinfo deploy/productpage-v1 -c istio-proxy -- pilot-agent request GET config_dump?resource=dynamic_route_configs');
     expect(calls).toMatch(/name: meshproof-live-probe-[0-9a-f]{8}/);
     expect(calls).toContain('weight: 80');
@@ -204,17 +213,24 @@ describe('featureTest', () => {
     expect(verbs(calls).slice(-2)).toEqual(['delete', 'apply']);
   });
 
-  it('fails a verdict with its sentence alone: no matcher diff', () => {
-    const { exitCode, all } = outcomes.failedVerdict!;
+  it("fails on Istio's analysis like on any verdict, before the body runs: its sentence alone, its recording kept", () => {
+    const { exitCode, all, calls, reportsDir } = outcomes.failedVerdict!;
+    expect(exitCode).toBe(1);
+    const sentence = 'istioctl analyze found 1 error, 0 warnings in namespace bookinfo; no error expected: IST0101 on VirtualService bookinfo/reviews';
+    expect(all).toContain(`VerdictFailure: ${sentence}`);
+    expect(all).not.toMatch(/expected false to be true|AssertionError|toBe\(|must not run/);
+    // Kept where every recording of the run is (mustPass → keepRecording), judged again the same from it alone.
+    const kept = readdirSync(path.join(reportsDir, 'recordings')).map((f) => readRecording(path.join(reportsDir, 'recordings', f)));
+    expect(kept.map((r) => [r.check, r.runId, r.analysis?.map((m) => m.code)])).toEqual([['traffic-shifting/istio-analysis', 'nested-run', ['IST0101']]]);
+    expect(judgeRecording(kept[0]!)).toEqual(kept[0]!.verdict);
+    expect(verbs(calls).slice(-2)).toEqual(['delete', 'apply']); // restored all the same
+  });
+
+  it('collects a failure bundle, then restores the baseline, when a verdict of the test fails, with its sentence alone', () => {
+    const { calls, reportsDir, exitCode, all } = outcomes.failing!;
     expect(exitCode).toBe(1);
     expect(all).toContain('VerdictFailure: the baseline serves plaintext (status 200): 0 of 1 requests');
     expect(all).not.toMatch(/expected false to be true|AssertionError|toBe\(/);
-  });
-
-  it('collects a failure bundle, then restores the baseline, when the test fails', () => {
-    const { calls, reportsDir, exitCode, all } = outcomes.failing!;
-    expect(exitCode).toBe(1);
-    expect(all).toContain('the split differs');
     const issued = commands(calls).filter((c) => !c.includes('pilot-agent'));
     expect(issued[0]).toMatch(/^apply /);
     expect(issued.slice(1, -2)).toEqual(failureBundleCommands.map(({ args }) => args.join(' ')));

@@ -4,13 +4,15 @@
  * features added since (the rate limit, the A/B test, Kiali as a second witness), one recording of the healthy simulated mesh and one of the
  * mesh broken the way that verdict exists to catch. Each is the real output of the suite's step
  * (helpers/suite/steps/) against test/support/mesh-sim and a real Prometheus, with the files the suites apply: the
- * healthy ejection sample really waited the lab's 3 minutes, the rate limit's its 60 s bucket.
+ * healthy ejection sample really waited the lab's 3 minutes, the rate limit's its 60 s bucket. Istio's analysis is
+ * the exception: the simulated mesh has no istioctl, so its samples are made from what istioctl prints (below).
  * Run: npx tsx test/support/verdict-samples.ts   (about fifteen minutes)
  *      npx tsx test/support/verdict-samples.ts rate-limiting/paced,ab-testing/split   (only those checks)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot } from '../../helpers/config/data-file.ts';
+import { meshproofVersion } from '../../helpers/config/version.ts';
 import type { Recording } from '../../helpers/record/recording.ts';
 import { sendFromPod } from '../../helpers/observe/mesh-client.ts';
 import { sendTraffic } from '../../helpers/observe/traffic.ts';
@@ -21,6 +23,10 @@ import { observeBurstServedAfter, observeRateLimit } from '../../helpers/suite/s
 import { observeCircuitBreaker, observeEjection, observeNoRetriesBefore, observeRetries } from '../../helpers/suite/steps/resilience.ts';
 import { observeAbSplit, observeCanarySplit } from '../../helpers/suite/steps/routing.ts';
 import { observeKialiErrorRate, observeKialiMtls, observeKialiShares, observeKialiSidecars, observeKialiValidations } from '../../helpers/suite/steps/kiali.ts';
+import { parseAnalysis } from '../../helpers/judge/analysis.ts';
+import { analysisRecording } from '../../helpers/suite/steps/analysis.ts';
+import type { StepEnv } from '../../helpers/suite/step-env.ts';
+import { analysisSamples, analyzeJson } from './istioctl-outputs.ts';
 import type { Breakage } from './mesh-sim/mesh.ts';
 import { startSimHarness } from './mesh-sim/harness.ts';
 
@@ -129,14 +135,30 @@ function recordingFor(sample: Sample, observed: Observed): Recording {
   return { ...recording, runId: 'sample' };
 }
 
+const analysisCheck = 'traffic-shifting/istio-analysis';
+
+/**
+ * The recording step of the analysis after every apply (helpers/suite/steps/analysis.ts) on what istioctl 1.31
+ * prints for bookinfo (test/support/istioctl-outputs.ts): with the canary as written, nothing (`[]`); with its v3
+ * route sent to a subset v4 that no DestinationRule defines, IST0101, an Error.
+ */
+function makeAnalysisSamples(): Record<string, Recording> {
+  const env = { runId: 'sample', versions: { meshproof: meshproofVersion, istio: '1.30.3', kubernetes: '1.36.4' } } as StepEnv;
+  const command = 'istioctl analyze -n bookinfo -o json';
+  const recording = (printed: string) => analysisRecording(env, 'traffic-shifting', parseAnalysis(command, printed));
+  process.stderr.write(`${analysisCheck}: made (broken: a route to a subset no DestinationRule defines)\n`);
+  return { 'traffic-shifting.istio-analysis.healthy': recording(analyzeJson([], 'v1.30')), 'traffic-shifting.istio-analysis.broken': recording(analyzeJson([analysisSamples.subsetNotFound], 'v1.30')) };
+}
+
 /** The samples of these checks (comma-separated), or of every check. */
 export async function makeVerdictSamples(only?: string): Promise<Record<string, Recording>> {
   const wanted = only?.split(',').map((c) => c.trim());
-  const unknown = wanted?.filter((c) => !samples.some((s) => s.check === c)) ?? [];
-  if (unknown.length > 0) throw new Error(`no sample for ${unknown.join(', ')}; known: ${samples.map((s) => s.check).join(', ')}`);
+  const unknown = wanted?.filter((c) => c !== analysisCheck && !samples.some((s) => s.check === c)) ?? [];
+  if (unknown.length > 0) throw new Error(`no sample for ${unknown.join(', ')}; known: ${[...samples.map((s) => s.check), analysisCheck].join(', ')}`);
+  const made: Record<string, Recording> = !wanted || wanted.includes(analysisCheck) ? makeAnalysisSamples() : {};
+  if (wanted && !samples.some((s) => wanted.includes(s.check))) return made;
   const h: Harness = await startSimHarness({ seed: 21 });
   await warmUp(h);
-  const made: Record<string, Recording> = {};
   const healthyRuns = new Map<Sample['observe'], Observed>();
   try {
     for (const sample of samples.filter((s) => !wanted || wanted.includes(s.check))) {

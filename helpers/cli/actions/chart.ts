@@ -19,7 +19,10 @@ export async function chartFiles(files: string[], options: { output?: string }):
   });
   let chart: Chart;
   if (recordings.length === 1) {
-    chart = verdictChart(recordings[0]!);
+    const recording = recordings[0]!;
+    const drawn = verdictChart(recording);
+    if (!drawn) throw new MeshproofError(`${files[0]} has no chart: its verdict (${recording.expectation.judge}) is said in full by its sentence.`, 'Run `meshproof judge` on it to read the sentence.', 2);
+    chart = drawn;
   } else {
     const joint = jointCharts(recordings);
     if (joint.length !== 1) {
