@@ -2,7 +2,7 @@ import type { KubeObject } from '../config/manifests.ts';
 import { istioDurationMs } from '../config/manifests.ts';
 import { meshCallers } from '../config/features.ts';
 import { MeshproofError } from '../errors.ts';
-import { parseToolJson } from '../provision/runner.ts';
+import { parseToolJson } from '../provision/tool-json.ts';
 import { liveProbeRouteName } from '../apply/live-probe.ts';
 import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';

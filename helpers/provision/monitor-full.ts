@@ -14,7 +14,8 @@ import {
   type ComponentUrls,
   type HelmReleaseJson,
 } from './monitor.ts';
-import { commandLine, parseToolJson, type ClusterRunner } from './runner.ts';
+import { commandLine, type ClusterRunner } from './runner.ts';
+import { parseToolJson } from './tool-json.ts';
 import { trafficGenerator } from './stack.ts';
 
 /**

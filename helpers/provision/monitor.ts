@@ -3,7 +3,8 @@ import { httpRequest } from '../net/http.ts';
 import { readPrometheusAnswer } from '../net/prometheus-answer.ts';
 import { errorText } from '../errors.ts';
 import type { MeshproofConfig } from '../config/config.ts';
-import { commandLine, parseToolJson, runOrFailJson, type ClusterRunner } from './runner.ts';
+import { commandLine, runOrFailJson, type ClusterRunner } from './runner.ts';
+import { parseToolJson } from './tool-json.ts';
 
 /**
  * The lab's monitor (monitor.sh summary / test): what runs where, and whether each component answers now.

@@ -5,8 +5,6 @@ import { pollUntil } from '../wait/poll.ts';
 import { formatDuration } from '../config/timeouts.ts';
 import { parseToolJson } from './tool-json.ts';
 
-export { parseToolJson };
-
 export interface CommandResult {
   exitCode: number;
   stdout: string;

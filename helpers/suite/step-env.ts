@@ -3,14 +3,11 @@ import { featureCatalog, type CheckSpec, type FeatureName } from '../config/feat
 import { metricSlack, type Expectation } from '../judge/expectation.ts';
 import type { RequestMatcher } from '../judge/matchers.ts';
 import { plannedRequests } from '../judge/rates.ts';
-import { judgeExpectation } from '../judge/rejudge.ts';
+import { judgeExpectation, type AddonObservations } from '../judge/rejudge.ts';
 import type { Verdict } from '../judge/verdict.ts';
-import type { ApiAnswer } from '../observe/addons/answer.ts';
-import type { AnalysisMessage } from '../judge/analysis.ts';
 import type { PodExec } from '../observe/mesh-client.ts';
 import type { MetricObservation, MetricSelector, PrometheusClient, Snapshot } from '../observe/prometheus.ts';
 import type { RequestRecord } from '../observe/records.ts';
-import type { TraceRecord } from '../observe/addons/jaeger.ts';
 import type { AddonUrls } from '../provision/readiness.ts';
 import { recordingFormat, type Recording } from '../record/recording.ts';
 
@@ -86,7 +83,7 @@ export function recordingOf(
   requests: RequestRecord[],
   metrics: MetricObservation[],
   /** What a trace, Kiali or analysis verdict reads beside requests and metrics: Jaeger's traces, Kiali's answers, istioctl's messages. */
-  observed: { traces?: TraceRecord[]; answers?: ApiAnswer[]; analysis?: AnalysisMessage[] } = {},
+  observed: AddonObservations = {},
 ): Recording {
   const recording: Recording = {
     format: recordingFormat,
@@ -99,9 +96,9 @@ export function recordingOf(
     expectation,
     requests,
     metrics,
-    ...(observed.traces && { traces: observed.traces }),
-    ...(observed.answers && { answers: observed.answers }),
-    ...(observed.analysis && { analysis: observed.analysis }),
+    ...(observed.traces && { traces: [...observed.traces] }),
+    ...(observed.answers && { answers: [...observed.answers] }),
+    ...(observed.analysis && { analysis: [...observed.analysis] }),
   };
   return { ...recording, verdict: judgeExpectation(expectation, requests, metrics, observed) };
 }

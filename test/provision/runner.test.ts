@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MeshproofError } from '../../helpers/errors.ts';
-import { commandLine, parseToolJson, runOrFailJson, ToolRunner } from '../../helpers/provision/runner.ts';
+import { commandLine, runOrFailJson, ToolRunner } from '../../helpers/provision/runner.ts';
+import { parseToolJson } from '../../helpers/provision/tool-json.ts';
 import { FakeCluster } from '../support/fake-cluster.ts';
 
 describe('ToolRunner', () => {

@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { request } from 'undici';
 import { errorText, MeshproofError } from '../../helpers/errors.ts';
 import { pollUntil } from '../../helpers/wait/poll.ts';
+import { freePort } from './lab-stand-ins.ts';
 
 /**
  * A real Prometheus (Debian's 2.42 binary) for the self-tests, scraping loopback targets.
@@ -174,16 +174,4 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     throw new PrometheusStartError(message, child.pid ?? 0, dir, `${binary} ${args.join(' ')}`);
   }
   return { url, pid: child.pid!, dir, stop };
-}
-
-/** Binds port 0 and releases it: the kernel picked a port nobody holds, which Prometheus then takes. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

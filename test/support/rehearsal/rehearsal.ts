@@ -1,5 +1,4 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadClusterToolSpecs } from '../../../helpers/config/cluster-tools.ts';
@@ -9,7 +8,7 @@ import { buildStackPlan, ingressMapping, kindClusterStep } from '../../../helper
 import type { FeatureName } from '../../../helpers/config/features.ts';
 import type { ConformanceSummary } from '../../../helpers/report/summary.ts';
 import { fixturesWithLoopbackDashboards } from '../dashboard-fixtures.ts';
-import { writeEngine } from '../lab-stand-ins.ts';
+import { freePort, writeEngine } from '../lab-stand-ins.ts';
 import { startIstioExporter } from '../istio-exporter.ts';
 import { startJaegerDouble } from '../jaeger-double.ts';
 import { startKialiDouble } from '../kiali-double.ts';
@@ -72,15 +71,6 @@ const rehearsalTimeouts = {
 function chartDeployments(targetEnv: Record<string, string>): Record<string, string[]> {
   const plan = buildStackPlan(loadConfig(targetEnv));
   return Object.fromEntries(plan.flatMap(({ step }) => (step.kind === 'helm-release' ? [[step.release, step.deployments]] : [])));
-}
-
-/** A loopback port nothing listens on now (the system's pick), for the kind node to publish the ingress on. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
