@@ -1,4 +1,4 @@
-import { MeshproofError } from '../errors.ts';
+import { notJsonError } from './tool-json.ts';
 
 /**
  * `istioctl proxy-status -o json`, read: whether istiod has every proxy of the mesh in sync.
@@ -76,11 +76,7 @@ export function parseProxyStatus(command: string, printed: string): ProxySyncSta
   try {
     documents = jsonDocuments(printed);
   } catch (error) {
-    const start = printed.trim().slice(0, 200);
-    throw new MeshproofError(
-      `\`${command}\` printed ${start ? `something that is not JSON (${(error as Error).message}): ${JSON.stringify(start)}` : 'nothing where JSON was expected'}`,
-      `Run \`${command}\` yourself to see all it prints.`,
-    );
+    throw notJsonError(command, printed, (error as Error).message);
   }
   return documents.flatMap((document) =>
     ((document as { resources?: ClientConfigJson[] })?.resources ?? []).map((config) => ({

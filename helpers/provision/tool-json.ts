@@ -17,9 +17,17 @@ export function parseToolJson(command: string, printed: string): unknown {
   try {
     return JSON.parse(printed);
   } catch {
-    const start = printed.trim().slice(0, shownOutputChars);
-    const cut = printed.trim().length > shownOutputChars ? '…' : '';
-    const what = start ? `something that is not JSON: ${JSON.stringify(start)}${cut}` : 'nothing where JSON was expected';
-    throw new MeshproofError(`\`${command}\` printed ${what}`, `Run \`${command}\` yourself to see all it prints.`);
+    throw notJsonError(command, printed);
   }
+}
+
+/**
+ * The error for a tool's output that should have been JSON: the command, the start of what it printed (or that it
+ * printed nothing), and why it could not be read when that says more than "not JSON".
+ */
+export function notJsonError(command: string, printed: string, why?: string): MeshproofError {
+  const start = printed.trim().slice(0, shownOutputChars);
+  const cut = printed.trim().length > shownOutputChars ? '…' : '';
+  const what = start ? `something that is not JSON${why ? ` (${why})` : ''}: ${JSON.stringify(start)}${cut}` : 'nothing where JSON was expected';
+  return new MeshproofError(`\`${command}\` printed ${what}`, `Run \`${command}\` yourself to see all it prints.`);
 }
