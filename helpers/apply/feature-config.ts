@@ -5,7 +5,7 @@ import { newApplyId, withLiveProbe } from './live-probe.ts';
 import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
 import { describeObject, loadFixture, type FixtureObject, type KubeObject } from '../config/manifests.ts';
-import { validateObject } from '../config/manifest-schemas.ts';
+import { validateObjects } from '../config/manifest-schemas.ts';
 
 /**
  * Applying one feature's Istio configuration, and restoring the baseline after it. The fixture is the file a
@@ -31,9 +31,9 @@ export function toYamlStream(objects: FixtureObject[]): string {
 }
 
 /** Reads and validates a feature's fixture files and gives every VirtualService this apply's probe route. */
-export function prepareFeatureConfig(files: string[], applyId: string = newApplyId()): AppliedConfig {
+export async function prepareFeatureConfig(files: string[], applyId: string = newApplyId()): Promise<AppliedConfig> {
   const objects = files.flatMap(loadFixture).map(({ file, object }) => ({ file, object: withLiveProbe(object, applyId) }));
-  objects.forEach(validateObject);
+  await validateObjects(objects);
   return { applyId, objects, yaml: toYamlStream(objects) };
 }
 
@@ -68,8 +68,9 @@ export async function restoreBaseline(runner: ClusterRunner, config: MeshproofCo
 }
 
 /** Every feature's configuration, read and validated as a suite would apply it (probe routes included). */
-export function validateFeatureConfigs(): { feature: FeatureName; applied: AppliedConfig }[] {
-  return featureNames.filter((feature) => featureFixtures[feature].length > 0).map((feature) => ({ feature, applied: prepareFeatureConfig(featureFixtures[feature]) }));
+export async function validateFeatureConfigs(): Promise<{ feature: FeatureName; applied: AppliedConfig }[]> {
+  const withFiles = featureNames.filter((feature) => featureFixtures[feature].length > 0);
+  return Promise.all(withFiles.map(async (feature) => ({ feature, applied: await prepareFeatureConfig(featureFixtures[feature]) })));
 }
 
 /** The plan's last section: what each feature suite applies, validated. */

@@ -7,7 +7,7 @@ import { applyArgs } from '../provision/provision.ts';
 import { runOrFail, type ClusterRunner } from '../provision/runner.ts';
 import { restoreBaseline, toYamlStream } from './feature-config.ts';
 import { loadFixture, type FixtureObject } from '../config/manifests.ts';
-import { validateObject } from '../config/manifest-schemas.ts';
+import { validateObjects } from '../config/manifest-schemas.ts';
 
 /**
  * The lab's apply-feature and reset, for a person exploring the mesh: the feature files exactly as written
@@ -35,9 +35,9 @@ export function filesFor(name: string): string[] {
 }
 
 /** A demo's (or feature's) objects, read and validated: a wrong name or file is said before any cluster is asked. */
-export function labFeatureObjects(name: string): FixtureObject[] {
+export async function labFeatureObjects(name: string): Promise<FixtureObject[]> {
   const objects = filesFor(name).flatMap(loadFixture);
-  objects.forEach(validateObject);
+  await validateObjects(objects);
   return objects;
 }
 

@@ -1,32 +1,60 @@
-import * as istioNetworking from '@kubernetes-models/istio/networking.istio.io/v1';
-import * as istioNetworkingAlpha from '@kubernetes-models/istio/networking.istio.io/v1alpha3';
-import * as istioSecurity from '@kubernetes-models/istio/security.istio.io/v1';
-import * as istioTelemetry from '@kubernetes-models/istio/telemetry.istio.io/v1';
-import * as apps from 'kubernetes-models/apps/v1';
-import * as batch from 'kubernetes-models/batch/v1';
-import * as core from 'kubernetes-models/v1';
 import { describeObject, goDuration, ManifestError, type FixtureObject } from './manifests.ts';
 
 /**
- * The schema of every kind the fixtures use, from the kubernetes-models packages (Kubernetes' OpenAPI and Istio's
+ * The schema of every kind the fixtures may use, from the kubernetes-models packages (Kubernetes' OpenAPI and Istio's
  * CRDs): what plan, provisioning and every apply check an object against before it reaches a cluster. Apart from
- * manifests.ts because the packages are several hundred modules: only the commands that validate load them.
+ * manifests.ts, and each kind loaded when an object of that kind is first validated: one API group's models are
+ * several hundred modules (core v1 alone takes a third of a second to load), a command or a suite validates a
+ * handful of kinds, and most commands none.
  */
 
 type Model = { apiVersion: string; kind: string; new (data: unknown): { validate(): void } };
 
 /**
- * apiVersion/kind → model class, from every class the model packages export for the kinds meshproof uses. Istio
- * serves EnvoyFilter only as networking.istio.io/v1alpha3 (it never reached v1), hence that group too.
+ * The API groups meshproof validates, by apiVersion: the package folder whose `<Kind>` module holds each kind's
+ * model. Istio serves EnvoyFilter only as networking.istio.io/v1alpha3 (it never reached v1), hence that group too.
  */
-const models = new Map<string, Model>();
-for (const group of [core, apps, batch, istioNetworking, istioNetworkingAlpha, istioSecurity, istioTelemetry]) {
-  for (const exported of Object.values(group)) {
-    const model = exported as unknown as Model;
-    if (typeof exported === 'function' && typeof model.apiVersion === 'string' && typeof model.kind === 'string') {
-      models.set(`${model.apiVersion}/${model.kind}`, model);
-    }
+const modelGroups: Record<string, string> = {
+  v1: 'kubernetes-models/v1',
+  'apps/v1': 'kubernetes-models/apps/v1',
+  'batch/v1': 'kubernetes-models/batch/v1',
+  'networking.istio.io/v1': '@kubernetes-models/istio/networking.istio.io/v1',
+  'networking.istio.io/v1alpha3': '@kubernetes-models/istio/networking.istio.io/v1alpha3',
+  'security.istio.io/v1': '@kubernetes-models/istio/security.istio.io/v1',
+  'telemetry.istio.io/v1': '@kubernetes-models/istio/telemetry.istio.io/v1',
+};
+
+const isModel = (exported: unknown): exported is Model =>
+  typeof exported === 'function' && typeof (exported as Model).apiVersion === 'string' && typeof (exported as Model).kind === 'string';
+
+const loadedModels = new Map<string, Promise<Model | undefined>>();
+
+/** The model of one kind, loaded on first use; undefined when the group or the kind is not one meshproof knows. */
+function modelOf(apiVersion: string, kind: string): Promise<Model | undefined> {
+  const key = `${apiVersion}/${kind}`;
+  let model = loadedModels.get(key);
+  if (!model) {
+    const group = modelGroups[apiVersion];
+    // A kind is a Go type name; anything else cannot name a module of the package.
+    model =
+      group && /^[A-Z][A-Za-z0-9]*$/.test(kind)
+        ? import(`${group}/${kind}`).then(
+            (module: Record<string, unknown>) => {
+              const exported = module[kind];
+              return isModel(exported) && exported.apiVersion === apiVersion && exported.kind === kind ? exported : undefined;
+            },
+            () => undefined,
+          )
+        : Promise.resolve(undefined);
+    loadedModels.set(key, model);
   }
+  return model;
+}
+
+/** Every kind meshproof knows, for the error about one it does not: each group loaded whole, once, on that path only. */
+async function knownKinds(): Promise<string[]> {
+  const groups = await Promise.all(Object.values(modelGroups).map((group) => import(group) as Promise<Record<string, unknown>>));
+  return groups.flatMap((group) => Object.values(group).filter(isModel).map((model) => `${model.apiVersion}/${model.kind}`)).filter((k) => !k.endsWith('List'));
 }
 
 /**
@@ -57,12 +85,19 @@ function checkIstioDurations(value: unknown, at: string[], problems: string[]): 
   }
 }
 
-/** Validates one object against the schema of its kind; the error names the file, the object and the field. */
-export function validateObject({ file, object }: FixtureObject): void {
-  const model = models.get(`${object.apiVersion}/${object.kind}`);
+/**
+ * Validates objects against the schema of their kind, in order: the first invalid one is a ManifestError naming
+ * the file, the object and every bad field.
+ */
+export async function validateObjects(objects: readonly FixtureObject[]): Promise<void> {
+  for (const object of objects) await validateObject(object);
+}
+
+async function validateObject({ file, object }: FixtureObject): Promise<void> {
+  const model = await modelOf(object.apiVersion, object.kind);
   const label = describeObject(object);
   if (!model) {
-    throw new ManifestError(file, label, `meshproof has no schema for ${object.apiVersion} ${object.kind}; known: ${[...models.keys()].filter((k) => !k.endsWith('List')).join(', ')}`);
+    throw new ManifestError(file, label, `meshproof has no schema for ${object.apiVersion} ${object.kind}; known: ${(await knownKinds()).join(', ')}`);
   }
   const problems: string[] = [];
   try {

@@ -8,21 +8,22 @@
  * `split-design.ts`); the fixed-sample size it is compared with uses `binomialCdf` and `binomialUpperTail` from here.
  */
 import { createRequire } from 'node:module';
-import binomialPmfImpl from '@stdlib/stats-base-dists-binomial-pmf';
-import binomialCdfImpl from '@stdlib/stats-base-dists-binomial-cdf';
-import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
 
 export type Alternative = 'two-sided' | 'less' | 'greater';
 
-// stdlib's binomial test pulls in a large module graph (about 0.1 s): loaded on first use, so the commands that
-// never test (`meshproof features`, `--help`) do not pay for it. stdlib packages are CommonJS: require is synchronous.
+// stdlib's functions are hundreds of tiny CommonJS modules each (the three distributions and the binomial test
+// are about 560, 0.1 s to load): each is loaded on its first call, so the commands that never compute a
+// probability (`meshproof features`, `env`, `--help`) and the workers that never judge do not pay for them.
+// stdlib packages are CommonJS, so require is synchronous.
 const require = createRequire(import.meta.url);
-type BinomialTest = typeof import('@stdlib/stats-binomial-test');
-let binomialTestModule: BinomialTest | undefined;
-const binomialTestImpl = ((...args: Parameters<BinomialTest>) => {
-  binomialTestModule ??= require('@stdlib/stats-binomial-test') as BinomialTest;
-  return binomialTestModule(...args);
-}) as BinomialTest;
+function loadedOnFirstCall<F extends (...args: never[]) => unknown>(stdlibPackage: string): F {
+  let loaded: F | undefined;
+  return ((...args: Parameters<F>) => (loaded ??= require(stdlibPackage) as F)(...args)) as F;
+}
+const binomialPmfImpl = loadedOnFirstCall<typeof import('@stdlib/stats-base-dists-binomial-pmf')>('@stdlib/stats-base-dists-binomial-pmf');
+const binomialCdfImpl = loadedOnFirstCall<typeof import('@stdlib/stats-base-dists-binomial-cdf')>('@stdlib/stats-base-dists-binomial-cdf');
+const betaQuantile = loadedOnFirstCall<typeof import('@stdlib/stats-base-dists-beta-quantile')>('@stdlib/stats-base-dists-beta-quantile');
+const binomialTestImpl = loadedOnFirstCall<typeof import('@stdlib/stats-binomial-test')>('@stdlib/stats-binomial-test');
 
 /** P(X = k) for X ~ Binomial(n, p). */
 export function binomialPmf(k: number, n: number, p: number): number {

@@ -13,6 +13,7 @@ import { fetchPinned } from './download.ts';
 import type { KubeObject } from '../config/manifests.ts';
 import {
   buildStackPlan,
+  validateStackPlan,
   ingressMapping,
   trafficGenerator,
   workloadNamespaces,
@@ -59,6 +60,8 @@ export async function provisionStack(options: ProvisionOptions): Promise<Provisi
 export async function applyStack(options: ProvisionOptions): Promise<StackPhase[]> {
   const { config, runner, phases } = options;
   const plan = buildStackPlan(config);
+  // Every object checked against its schema before the first is applied: a broken fixture changes nothing.
+  await validateStackPlan(plan);
   for (const phase of plan) await phases.run(phase.name, () => runStep(phase.step, options));
   if (options.quietTrafficGenerator) await phases.run('pause the traffic generator for the run', () => pauseTrafficGenerator(runner, config));
   return plan;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { loadFixture, renderForRelease, type FixtureObject } from '../config/manifests.ts';
-import { validateObject } from '../config/manifest-schemas.ts';
+import { validateObjects } from '../config/manifest-schemas.ts';
 import type { MeshproofConfig } from '../config/config.ts';
 import { loadYamlData, resolveDataPath } from '../config/data-file.ts';
 import { ConfigError } from '../errors.ts';
@@ -171,7 +171,6 @@ function readValues(file: string): Record<string, unknown> {
 function manifests(files: string[], config: MeshproofConfig, rewrite?: (objects: FixtureObject[]) => FixtureObject[]): ApplyStep {
   let objects = renderForRelease(files.flatMap(loadFixture), config.istio, config.istioHub);
   if (rewrite) objects = rewrite(objects);
-  objects.forEach(validateObject);
   return { kind: 'apply', files, objects };
 }
 
@@ -248,6 +247,11 @@ function withJaegerImage(image: string) {
     });
 }
 
+/**
+ * Every phase a run (or the lab's deploy) goes through, in order, read from the fixtures. The objects are not yet
+ * validated against their schemas: validateStackPlan does that, before anything is applied or printed as the plan
+ * (monitor and cleanup read the plan only for what it names).
+ */
 export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
   const istioVersion = config.istio.version;
   const addons = addonVersionsFor(istioVersion);
@@ -317,4 +321,9 @@ export function buildStackPlan(config: MeshproofConfig): StackPhase[] {
     { name: 'traffic generator', step: manifests(['fixtures/workloads/traffic-generator.yaml'], config) },
   );
   return phases;
+}
+
+/** Checks every object the plan applies against the schema of its kind: an invalid fixture is a ManifestError (exit code 2). */
+export async function validateStackPlan(phases: readonly StackPhase[]): Promise<void> {
+  for (const { step } of phases) if (step.kind === 'apply') await validateObjects(step.objects);
 }

@@ -124,7 +124,7 @@ export function featureTest(declaration: FeatureDeclaration) {
           controlFailures.push(...(await allure.step('control: the baseline, before the feature', async () => report(run, await before(env)))));
         }
         // Prepared (read and validated) before anything touches the cluster: a broken file changes nothing.
-        const prepared = prepareFeatureConfig(fixtures);
+        const prepared = await prepareFeatureConfig(fixtures);
         let failed = false;
         try {
           const applied = await allure.step(`apply ${fixtures.join(', ')}`, async () => {

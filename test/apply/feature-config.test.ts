@@ -12,8 +12,8 @@ const tempDir = useTempDirs('meshproof-feature-config-');
 const canary = 'fixtures/features/01-traffic-shifting.yaml';
 
 describe('applying a feature configuration', () => {
-  it('validates the fixture and gives each VirtualService this apply\'s probe route, first', () => {
-    const prepared = prepareFeatureConfig([canary], 'abc12345');
+  it('validates the fixture and gives each VirtualService this apply\'s probe route, first', async () => {
+    const prepared = await prepareFeatureConfig([canary], 'abc12345');
     const [vs] = prepared.objects;
     const http = (vs!.object.spec as { http: { name?: string; match?: unknown }[] }).http;
     expect(http[0]!.name).toBe('meshproof-live-probe-abc12345');
@@ -24,7 +24,7 @@ describe('applying a feature configuration', () => {
 
   it('applies with server-side apply under meshproof\'s field manager', async () => {
     const cluster = new FakeCluster();
-    const applied = await applyFeatureConfig(cluster, loadConfig({}, tempDir()), prepareFeatureConfig([canary]));
+    const applied = await applyFeatureConfig(cluster, loadConfig({}, tempDir()), await prepareFeatureConfig([canary]));
     expect(cluster.calls).toHaveLength(1);
     expect(cluster.calls[0]!.args).toEqual(['apply', '--server-side', '--field-manager=meshproof', '--force-conflicts', '-f', '-']);
     expect(cluster.calls[0]!.input).toBe(applied.yaml);
@@ -47,7 +47,7 @@ describe('applying a feature configuration', () => {
     );
     const cluster = new FakeCluster();
     const config = loadConfig({}, tempDir());
-    const applied = prepareFeatureConfig([canary, breaker], 'id');
+    const applied = await prepareFeatureConfig([canary, breaker], 'id');
     await restoreBaseline(cluster, config, applied);
     const [remove, reapply] = cluster.calls;
     expect(remove!.args[0]).toBe('delete');

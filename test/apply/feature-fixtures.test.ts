@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeObject, loadFixture } from '../../helpers/config/manifests.ts';
-import { validateObject } from '../../helpers/config/manifest-schemas.ts';
+import { validateObjects } from '../../helpers/config/manifest-schemas.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { featureCatalog } from '../../helpers/config/features.ts';
 import { localRateLimitOf } from '../../helpers/suite/steps/rate-limiting.ts';
@@ -23,10 +23,10 @@ describe('the lab feature files', () => {
     ]);
   });
 
-  it.each(files)('%s loads and validates against the Istio schemas', (file) => {
+  it.each(files)('%s loads and validates against the Istio schemas', async (file) => {
     const objects = loadFixture(`fixtures/features/${file}`);
     expect(objects.length).toBeGreaterThan(0);
-    for (const object of objects) validateObject(object);
+    await validateObjects(objects);
   });
 
   it('configure what the lab describes', () => {
@@ -76,8 +76,8 @@ describe("meshproof's versions of istio.io tasks", () => {
 describe("meshproof's own instruments (fixtures/checks/)", () => {
   const spec = (file: string) => loadFixture(file)[0]!.object.spec as Record<string, unknown>;
 
-  it.each(readdirSync(fromRoot('fixtures', 'checks')).filter((f) => f.endsWith('.yaml')))('%s loads and validates against the Istio schemas', (file) => {
-    for (const object of loadFixture(`fixtures/checks/${file}`)) validateObject(object);
+  it.each(readdirSync(fromRoot('fixtures', 'checks')).filter((f) => f.endsWith('.yaml')))('%s loads and validates against the Istio schemas', async (file) => {
+    await validateObjects(loadFixture(`fixtures/checks/${file}`));
   });
 
   it("put the lab's exact circuit breaker on httpbin", () => {

@@ -30,7 +30,7 @@ describe('the lab commands', () => {
 
   it('apply-feature applies the file exactly as written, without meshproof\'s probe route', async () => {
     const cluster = new FakeCluster();
-    await applyLabFeature(cluster, loadConfig({}, tempDir()), labFeatureObjects('request-routing'));
+    await applyLabFeature(cluster, loadConfig({}, tempDir()), await labFeatureObjects('request-routing'));
     expect(cluster.calls[0]!.input).toContain('exact: jason');
     expect(cluster.calls[0]!.input).not.toContain('meshproof-live-probe');
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { withLiveProbe } from '../../helpers/apply/live-probe.ts';
 import type { KubeObject } from '../../helpers/config/manifests.ts';
-import { validateObject } from '../../helpers/config/manifest-schemas.ts';
+import { validateObjects } from '../../helpers/config/manifest-schemas.ts';
 
 const canary: KubeObject = {
   apiVersion: 'networking.istio.io/v1',
@@ -14,7 +14,7 @@ const canary: KubeObject = {
 };
 
 describe('withLiveProbe', () => {
-  it('puts one probe route first, matching only this apply, and keeps the rest as written', () => {
+  it('puts one probe route first, matching only this apply, and keeps the rest as written', async () => {
     const probed = withLiveProbe(canary, 'a1b2c3d4') as KubeObject & { spec: { http: Record<string, unknown>[] } };
     expect(probed.spec.http).toHaveLength(2);
     expect(probed.spec.http[0]).toEqual({
@@ -25,7 +25,7 @@ describe('withLiveProbe', () => {
     });
     expect(probed.spec.http[1]).toEqual((canary.spec as { http: unknown[] }).http[0]);
     expect((canary.spec as { http: unknown[] }).http).toHaveLength(1);
-    expect(() => validateObject({ file: 'test', object: probed })).not.toThrow();
+    await expect(validateObjects([{ file: 'test', object: probed }])).resolves.toBeUndefined();
   });
 
   it('leaves other kinds alone', () => {

@@ -24,8 +24,8 @@ afterAll(async () => {
 });
 
 describe('the enforcing proxies of a feature', () => {
-  it("are the callers of each VirtualService's and DestinationRule's host", () => {
-    const delay = prepareFeatureConfig(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml'], 'abc12345');
+  it("are the callers of each VirtualService's and DestinationRule's host", async () => {
+    const delay = await prepareFeatureConfig(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml'], 'abc12345');
     const wanted = proxyExpectations(delay.objects.map((o) => o.object), delay.applyId).map((e) => `${e.proxy.workload}: ${e.wants}`);
     expect(wanted).toEqual([
       'productpage-v1: route meshproof-live-probe-abc12345 for reviews.bookinfo.svc.cluster.local',
@@ -34,14 +34,14 @@ describe('the enforcing proxies of a feature', () => {
       'reviews-v3: route meshproof-live-probe-abc12345 for ratings.bookinfo.svc.cluster.local',
       'mesh-client: route meshproof-live-probe-abc12345 for ratings.bookinfo.svc.cluster.local',
     ]);
-    const strict = prepareFeatureConfig(['fixtures/features/07-mtls-strict.yaml'], 'x');
+    const strict = await prepareFeatureConfig(['fixtures/features/07-mtls-strict.yaml'], 'x');
     expect(proxyExpectations(strict.objects.map((o) => o.object), 'x')).toEqual([]);
   });
 });
 
 describe('awaitProxiesHave', () => {
   it('passes once every proxy has the apply, and names the one that lags with what it has', async () => {
-    const delay = prepareFeatureConfig(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
+    const delay = await prepareFeatureConfig(['fixtures/features/04-request-routing.yaml', 'fixtures/features/02-fault-injection.yaml']);
     const expectations = proxyExpectations(delay.objects.map((o) => o.object), delay.applyId);
     sim.holdConfig('reviews-v2', true);
     sim.apply(delay.objects.map((o) => o.object));
@@ -56,7 +56,7 @@ describe('awaitProxiesHave', () => {
   });
 
   it("checks a DestinationRule's values in the caller's cluster", async () => {
-    const breaker = prepareFeatureConfig(['fixtures/features/03-circuit-breaker.yaml']);
+    const breaker = await prepareFeatureConfig(['fixtures/features/03-circuit-breaker.yaml']);
     const expectations = proxyExpectations(breaker.objects.map((o) => o.object), breaker.applyId);
     sim.holdConfig('mesh-client', true);
     sim.apply(breaker.objects.map((o) => o.object));
@@ -70,7 +70,7 @@ describe('awaitProxiesHave', () => {
   });
 
   it('says which command printed something other than JSON, and what it printed', async () => {
-    const breaker = prepareFeatureConfig(['fixtures/features/03-circuit-breaker.yaml']);
+    const breaker = await prepareFeatureConfig(['fixtures/features/03-circuit-breaker.yaml']);
     const expectations = proxyExpectations(breaker.objects.map((o) => o.object), breaker.applyId);
     const broken: ProxyAdmin = async (proxy, path) => (proxy.workload === 'mesh-client' ? 'error: unable to upgrade connection: container not found ("istio-proxy")' : admin(proxy, path));
     sim.apply(breaker.objects.map((o) => o.object));

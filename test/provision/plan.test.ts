@@ -8,7 +8,7 @@ import { loadConfig } from '../../helpers/config/config.ts';
 import { fixturesDirEnv, fromRoot } from '../../helpers/config/data-file.ts';
 import { validateFeatureConfigs } from '../../helpers/apply/feature-config.ts';
 import { MeshproofError } from '../../helpers/errors.ts';
-import { buildStackPlan } from '../../helpers/provision/stack.ts';
+import { buildStackPlan, validateStackPlan } from '../../helpers/provision/stack.ts';
 import { featureFixtures, featureNames } from '../../helpers/config/features.ts';
 import { analyzeFeatureFiles } from '../../helpers/cli/actions/analyze.ts';
 import { useTempDirs } from '../support/temp.ts';
@@ -120,7 +120,7 @@ describe('meshproof plan', () => {
     cpSync(fromRoot('fixtures'), fixtures, { recursive: true });
     const bookinfo = path.join(fixtures, 'bookinfo', 'bookinfo.yaml');
     writeFileSync(bookinfo, readFileSync(bookinfo, 'utf8').replace('replicas: 1', 'replicas: one'));
-    expect(planRefusal(fixtures)).toContain('fixtures/bookinfo/bookinfo.yaml: Deployment bookinfo/details-v1: spec.replicas: must be integer');
+    expect(await planRefusal(fixtures)).toContain('fixtures/bookinfo/bookinfo.yaml: Deployment bookinfo/details-v1: spec.replicas: must be integer');
   });
 });
 
@@ -129,12 +129,12 @@ describe('meshproof plan', () => {
  * validation the command runs (helpers/cli/actions/offline.ts), with MESHPROOF_FIXTURES_DIR set only meanwhile.
  * The command's own way of saying it (exit code 2, "meshproof: " and no stack) is proven by the two spawned cases.
  */
-function planRefusal(fixtures: string): string {
+async function planRefusal(fixtures: string): Promise<string> {
   const before = process.env[fixturesDirEnv];
   process.env[fixturesDirEnv] = fixtures;
   try {
-    buildStackPlan(loadConfig({ [fixturesDirEnv]: fixtures }, tempDir()));
-    validateFeatureConfigs();
+    await validateStackPlan(buildStackPlan(loadConfig({ [fixturesDirEnv]: fixtures }, tempDir())));
+    await validateFeatureConfigs();
   } catch (error) {
     if (!(error instanceof MeshproofError)) throw error;
     expect(error.exitCode).toBe(2);
@@ -164,19 +164,19 @@ describe('meshproof plan on the feature files', () => {
 
   it('refuses a delay written without a unit, naming the file, the object and the field', async () => {
     const fixtures = brokenCopy('features/02-fault-injection.yaml', (text) => text.replace('fixedDelay: 7s', 'fixedDelay: 7'));
-    expect(planRefusal(fixtures)).toMatch(/^fixtures\/features\/02-fault-injection\.yaml: VirtualService bookinfo\/ratings: spec\.http\.1\.fault\.delay\.fixedDelay: must be string/);
+    expect(await planRefusal(fixtures)).toMatch(/^fixtures\/features\/02-fault-injection\.yaml: VirtualService bookinfo\/ratings: spec\.http\.1\.fault\.delay\.fixedDelay: must be string/);
   });
 
   it("validates the rate limit's EnvoyFilter against Istio's v1alpha3 schema, naming the field it refuses", async () => {
     const listed = await planOfShippedFixtures();
     expect(listed.stdout).toContain('- rate-limiting: EnvoyFilter bookinfo/productpage-local-ratelimit (fixtures/features/08-rate-limiting.yaml)');
     const fixtures = brokenCopy('features/08-rate-limiting.yaml', (text) => text.replace('applyTo: HTTP_FILTER', 'applyTo: HTTP_FILTERS'));
-    expect(planRefusal(fixtures)).toContain('fixtures/features/08-rate-limiting.yaml: EnvoyFilter bookinfo/productpage-local-ratelimit: spec.configPatches.0.applyTo: must be equal to one of the allowed values');
+    expect(await planRefusal(fixtures)).toContain('fixtures/features/08-rate-limiting.yaml: EnvoyFilter bookinfo/productpage-local-ratelimit: spec.configPatches.0.applyTo: must be equal to one of the allowed values');
   });
 
   it('refuses a feature file that is not YAML', async () => {
     const fixtures = brokenCopy('features/07-mtls-strict.yaml', (text) => text.replace('mode: STRICT', 'mode: [STRICT'));
-    expect(planRefusal(fixtures)).toContain('fixtures/features/07-mtls-strict.yaml: not valid YAML');
+    expect(await planRefusal(fixtures)).toContain('fixtures/features/07-mtls-strict.yaml: not valid YAML');
   });
 
   it('names a missing feature file instead of printing a stack', async () => {

@@ -15,7 +15,7 @@ import { workload } from './mesh-sim/workloads.ts';
  */
 let exporter: IstioExporter;
 let sim: SimMesh;
-const objects = (files: string[]) => prepareFeatureConfig(files).objects.map((o) => o.object);
+const objects = async (files: string[]) => (await prepareFeatureConfig(files)).objects.map((o) => o.object);
 
 /** The series of istio_requests_total whose labels include all of `wanted`, with their values. */
 function series(wanted: Record<string, string>): { labels: Record<string, string>; value: number }[] {
@@ -62,7 +62,7 @@ describe('the simulated mesh', () => {
   it("answers a fault abort in the client's sidecar: no destination workload, the Service still named, never reaching ratings", async () => {
     exporter.restart();
     const before = sim.stats().answered['ratings-v1'] ?? 0;
-    const abortAll = objects(['fixtures/features/02-fault-injection.yaml']);
+    const abortAll = await objects(['fixtures/features/02-fault-injection.yaml']);
     (abortAll[0]!.spec as { http: { fault?: { abort?: { percentage: { value: number } } } }[] }).http.at(-1)!.fault!.abort!.percentage.value = 100;
     sim.apply(abortAll);
     const records = await sendFromPod(sim.meshClient, { url: bookinfoMeshUrls.ratings, count: 4, concurrency: 2, timeoutMs: 5_000 });
@@ -75,8 +75,8 @@ describe('the simulated mesh', () => {
     expect(sim.stats().answered['ratings-v1'] ?? 0).toBe(before);
   });
 
-  it("limits productpage's inbound side by the EnvoyFilter's bucket: its size at once, then one token per refill period, never more than its size", () => {
-    const limit = new IstioConfig(objects(['fixtures/features/08-rate-limiting.yaml']));
+  it("limits productpage's inbound side by the EnvoyFilter's bucket: its size at once, then one token per refill period, never more than its size", async () => {
+    const limit = new IstioConfig(await objects(['fixtures/features/08-rate-limiting.yaml']));
     let now = 0;
     const limiter = new InboundRateLimiter(workload('productpage-v1'), () => 0.5, () => now);
     const passed = (count: number) => Array.from({ length: count }, () => limiter.refusal(limit, {}) === undefined).filter(Boolean).length;
@@ -95,8 +95,8 @@ describe('the simulated mesh', () => {
     expect(limiter.refusal(limit, { ignored: true })).toBeUndefined();
   });
 
-  it('limits nothing without filter_enabled, and refuses nothing without filter_enforced (FilterConfig::enabled, ::enforced)', () => {
-    const [filter] = objects(['fixtures/features/08-rate-limiting.yaml']);
+  it('limits nothing without filter_enabled, and refuses nothing without filter_enforced (FilterConfig::enabled, ::enforced)', async () => {
+    const [filter] = await objects(['fixtures/features/08-rate-limiting.yaml']);
     const value = (filter!.spec as { configPatches: { patch: { value: { typed_config: { value: Record<string, unknown> } } } }[] }).configPatches[0]!.patch.value.typed_config.value;
     for (const missing of ['filter_enabled', 'filter_enforced']) {
       const { [missing]: _dropped, ...rest } = value;
@@ -109,7 +109,7 @@ describe('the simulated mesh', () => {
 
   it('answers the limited requests in productpage\'s sidecar (429 RL, counted by it), while the client\'s sidecar sees an upstream 429', async () => {
     exporter.restart();
-    const limit = objects(['fixtures/features/08-rate-limiting.yaml']);
+    const limit = await objects(['fixtures/features/08-rate-limiting.yaml']);
     const before = sim.stats().answered['productpage-v1'] ?? 0;
     sim.apply(limit);
     const records = await sendFromPod(sim.meshClient, { url: bookinfoMeshUrls.productpage, count: 10, concurrency: 10, timeoutMs: 5_000, keepHeaders: ['x-local-rate-limit'] });
@@ -123,7 +123,7 @@ describe('the simulated mesh', () => {
 
   it('sends every try of a retried request to the destination, which counts each, while the client counts one (URX)', async () => {
     exporter.restart();
-    const retries = objects(['fixtures/checks/httpbin-retries.yaml']);
+    const retries = await objects(['fixtures/checks/httpbin-retries.yaml']);
     sim.apply(retries);
     await sendFromPod(sim.meshClient, { url: `${bookinfoMeshUrls.httpbin}/status/503`, count: 5, concurrency: 1, timeoutMs: 5_000 });
     sim.delete(retries);

@@ -86,7 +86,7 @@ export async function cleanupLab(options: { appOnly?: boolean; addonsOnly?: bool
 
 export async function applyFeature(name: string): Promise<void> {
   const config = loadConfig();
-  const objects = labFeatureObjects(name);
+  const objects = await labFeatureObjects(name);
   await onLabCluster(config, async (runner) => {
     await applyLabFeature(runner, config, objects);
     process.stdout.write(`applied ${objects.map(({ object, file }) => `${object.kind} ${object.metadata.namespace}/${object.metadata.name} (${file})`).join(', ')}\n`);

@@ -3,17 +3,18 @@ import { pathToFileURL } from 'node:url';
 import { renderFeatureConfigs, validateFeatureConfigs } from '../../apply/feature-config.ts';
 import { loadConfig } from '../../config/config.ts';
 import { renderPlan } from '../../provision/plan-text.ts';
-import { buildStackPlan } from '../../provision/stack.ts';
+import { buildStackPlan, validateStackPlan } from '../../provision/stack.ts';
 import { generateRunReport } from '../../report/allure-report.ts';
 
 /** The commands that need no cluster: plan (with --analyze, istioctl on the files alone) and report. */
 
 export async function printPlan(options: { lab?: boolean; analyze?: boolean }): Promise<void> {
   const config = loadConfig();
-  // Building the plan reads and validates every fixture: an invalid object fails here, naming file and field.
+  // Every fixture read and validated: an invalid object fails here, naming file and field.
   const plan = buildStackPlan(config);
+  await validateStackPlan(plan);
   // The feature files too: a suite would apply them mid-run, which is too late to learn one is broken.
-  const features = validateFeatureConfigs();
+  const features = await validateFeatureConfigs();
   process.stdout.write(renderPlan(config, plan, { quietTrafficGenerator: !options.lab }));
   process.stdout.write(renderFeatureConfigs(features));
   if (!options.analyze) return;

@@ -94,7 +94,7 @@ export async function startSimHarness(options: { seed?: number } = {}): Promise<
     env,
     envWith: (timeouts) => ({ ...env, config: { ...env.config, timeouts: { ...env.config.timeouts, ...timeouts } } }),
     apply: async (files) => {
-      const applied = await applyFeatureConfig(runner, config, prepareFeatureConfig(files));
+      const applied = await applyFeatureConfig(runner, config, await prepareFeatureConfig(files));
       outstanding.add(applied);
       return applied;
     },
