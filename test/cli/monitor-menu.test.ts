@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import { cacheTool, writeKubeconfig } from '../support/lab-stand-ins.ts';
-import { useTempDirs } from '../support/temp.ts';
+import { shellQuote, useTempDirs } from '../support/temp.ts';
 
 /**
  * `meshproof monitor` with no mode, as a person runs it: in a terminal it offers a menu of the modes, without one
@@ -58,7 +58,7 @@ const screen = (raw: string) => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').repla
  * previous step) matches `when`, then types `type`. Fails naming the step and the screen when a step never comes.
  */
 async function converse(command: string[], env: Record<string, string>, steps: { when: RegExp; type: string }[], stepTimeoutMs: number) {
-  const quoted = command.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+  const quoted = command.map(shellQuote).join(' ');
   // -q: no "Script started" banner; -e: script exits with the command's exit code; /dev/null: no typescript file.
   const child = spawn('script', ['-q', '-e', '-c', quoted, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let raw = '';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import net from 'node:net';
 import path from 'node:path';
 import { loadClusterToolSpecs, type ClusterToolName } from '../../helpers/config/cluster-tools.ts';
-import { writeScript } from './temp.ts';
+import { shellQuote, writeScript } from './temp.ts';
 
 /**
  * Stand-ins for what cannot run here — the container engine, kubectl, helm — as executables the production code
@@ -17,7 +17,6 @@ export function standInCalls(bin: string, name: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 export interface EngineStandIn {
   name?: 'docker' | 'podman';
@@ -33,14 +32,14 @@ export interface EngineStandIn {
 export function writeEngine(bin: string, options: EngineStandIn = {}): string {
   const name = options.name ?? 'docker';
   const info = options.info ?? '{"ServerVersion":"27.3.1","MemTotal":17179869184}';
-  const lines = (list: string[] | undefined) => quote((list ?? []).map((line) => `${line}\n`).join(''));
+  const lines = (list: string[] | undefined) => shellQuote((list ?? []).map((line) => `${line}\n`).join(''));
   return writeScript(
     bin,
     name,
     [
-      `echo "$*" >> ${quote(callLog(bin, name))}`,
+      `echo "$*" >> ${shellQuote(callLog(bin, name))}`,
       'case "$1" in',
-      `  info) echo ${quote(info)} ;;`,
+      `  info) echo ${shellQuote(info)} ;;`,
       `  ps) if [ "$2" = "-a" ]; then printf '%s' ${lines(options.kindNodes)}; else printf '%s' ${lines(options.containers)}; fi ;;`,
       `  *) echo "stand-in ${name}: cannot $*" >&2; exit 1 ;;`,
       'esac',
@@ -97,7 +96,7 @@ export function cacheTool(toolsDir: string, tool: ClusterToolName, body: string)
   const spec = loadClusterToolSpecs()[tool];
   const dir = path.join(toolsDir, tool, spec.version);
   mkdirSync(dir, { recursive: true });
-  const file = writeScript(dir, spec.binary, `echo "$*" >> ${quote(callLog(toolsDir, tool))}\n${body}`);
+  const file = writeScript(dir, spec.binary, `echo "$*" >> ${shellQuote(callLog(toolsDir, tool))}\n${body}`);
   return file;
 }
 

@@ -1,17 +1,18 @@
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadConfig } from '../../helpers/config/config.ts';
+import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { PhaseRecord } from '../../helpers/provision/progress.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
-import { bundleStandIn } from './stand-ins/bundle.ts';
+import { serveStandIns, writeForwardingStandIns } from './stand-ins/forwarding.ts';
+import { InstantIstio } from './stand-ins/instant-istio.ts';
 
 /**
  * A nested vitest run of suite files written by a test, as `npm test` runs the real ones: the same featureTest
  * mechanics, the Allure reporter, and a global setup that hands every suite the run and ends it with the real
  * `finishRun` (summary, setup phases, the conformance result, not-run features). The cluster is the stand-in
- * kubectl and istioctl (test/support/stand-ins/kubectl.ts, istioctl.ts) and the ingress a server the test holds.
+ * kubectl and istioctl answered by test/support/stand-ins/instant-istio.ts, and the ingress a server the test holds.
  */
 export interface NestedRunOptions {
   dir: string;
@@ -38,17 +39,23 @@ const phases = (now: number): PhaseRecord[] => [
 
 export async function runNestedSuites(options: NestedRunOptions): Promise<NestedRun> {
   const { dir } = options;
-  const bin = path.join(dir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  const kubectl = await bundleStandIn('kubectl', bin);
-  // The same bundle answers as istioctl under that name (test/support/stand-ins/istioctl.ts).
-  const istioctl = path.join(bin, 'istioctl');
-  copyFileSync(kubectl, istioctl);
-  chmodSync(istioctl, 0o755);
   const reportsDir = path.join(dir, 'reports');
   // Generous deadlines: the run shares a 2-core machine with the other self-tests; a healthy stand-in answers at once.
   const env = { MESHPROOF_TIMEOUT_CONFIG_LIVE: '60s', MESHPROOF_TIMEOUT_CONFIG_LIVE_POLL: '20ms', ...options.env, MESHPROOF_REPORTS_DIR: reportsDir };
   const config = loadConfig(env, dir);
+  const cluster = new InstantIstio(config.istio.version);
+  const served = await serveStandIns((call) => cluster.answer(call));
+  try {
+    return await runWithCluster(options, env, config, writeForwardingStandIns(path.join(dir, 'bin'), ['kubectl', 'istioctl'], served.url));
+  } finally {
+    await served.close();
+  }
+}
+
+/** The nested run itself, the stand-ins in place. */
+async function runWithCluster(options: NestedRunOptions, env: Record<string, string>, config: MeshproofConfig, { kubectl, istioctl }: Record<'kubectl' | 'istioctl', string>): Promise<NestedRun> {
+  const { dir } = options;
+  const reportsDir = env.MESHPROOF_REPORTS_DIR!;
   const runId = options.runId ?? `nested-${Date.now()}`;
   const run: MeshproofRun = {
     runId,
@@ -88,7 +95,7 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
     cwd: dir,
     reject: false,
     all: true,
-    env: { ...process.env, ...env, STAND_IN_STATE: path.join(dir, 'cluster.json'), STAND_IN_LOG: path.join(dir, 'kubectl.log'), FORCE_COLOR: '0', NO_COLOR: '1' },
+    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
   });
   return { exitCode: result.exitCode, output: result.all ?? '', reportsDir, runId };
 }

@@ -16,6 +16,11 @@ export function useTempDirs(prefix = 'meshproof-test-'): () => string {
   };
 }
 
+/** `text` as one word of a POSIX shell command line: single-quoted, each quote inside closed, escaped and reopened. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /** Writes an executable shell script (a stand-in for docker, kind or helm on a test PATH). */
 export function writeScript(dir: string, name: string, body: string): string {
   const file = path.join(dir, name);

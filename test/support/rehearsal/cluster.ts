@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Server as TcpServer } from 'node:net';
+import type { Server as TcpServer } from 'node:net';
 import { parse } from 'yaml';
 import type { ClusterToolName } from '../../../helpers/provision/cluster-tools.ts';
 import type { ClusterRunner, CommandResult, PortForward, RunOptions } from '../../../helpers/provision/runner.ts';
@@ -8,10 +7,11 @@ import type { SimMesh } from '../mesh-sim/mesh.ts';
 import { SimRunner } from '../mesh-sim/runner.ts';
 import { analyzeJson } from '../istioctl-outputs.ts';
 import { relayTo } from '../stand-ins/relay.ts';
+import { serveStandIns, type StandInServer } from '../stand-ins/forwarding.ts';
 
 /**
  * The cluster of a dress rehearsal: what `kubectl`, `helm`, `kind` and `docker` find when the real command runs
- * against the stand-in executables (test/support/stand-ins/cluster-tool.ts), which pass every call to this
+ * against the stand-in executables (test/support/stand-ins/forwarding.ts), which pass every call to this
  * server. Provisioning (Helm releases and their values, applied manifests, Deployments, the traffic generator's
  * CronJob) is kept by the FakeCluster the provisioning tests use; the Istio objects, the exec into the client
  * pods and istio-proxy, and so the whole data path, go to the simulated mesh (SimRunner, the seam its step tests
@@ -115,52 +115,38 @@ export class RehearsalCluster implements ClusterRunner {
   }
 }
 
-/** A call as a stand-in executable sends it. */
-interface ToolCall {
-  tool: ClusterToolName;
-  args: string[];
-  stdin: string;
+/** The run's kubeconfig and context flags: the rehearsal has one cluster, so they are read and dropped. */
+function withoutAccessFlags(args: string[]): string[] {
+  const valued = new Set(['--context', '--kube-context', '--kubeconfig']);
+  return args.filter((arg, i) => !valued.has(arg) && !valued.has(args[i - 1] ?? ''));
 }
 
 /**
- * The cluster on loopback, for the stand-in executables: POST /run answers a call as the tool would (exit code,
- * stdout, stderr), POST /forward says where a port-forward leads (the stand-in itself listens and relays, as
- * kubectl does). Every call is kept, in order.
+ * The cluster on loopback, for the stand-in executables (test/support/stand-ins/forwarding.ts): each call is
+ * answered as the tool would; POST /forward says where a port-forward leads (the port-forward stand-in itself
+ * listens and relays, as kubectl does). Every call is kept, in order, without the access flags.
  */
-export async function serveRehearsalCluster(cluster: RehearsalCluster): Promise<{ url: string; calls: ToolCall[]; close(): Promise<void> }> {
-  const calls: ToolCall[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ToolCall & { namespace?: string; target?: string };
-    try {
-      if (req.url === '/run') {
-        calls.push({ tool: body.tool, args: body.args, stdin: body.stdin });
-        const result = await cluster.run(body.tool, body.args, { timeoutMs: 60_000, ...(body.stdin ? { input: body.stdin } : {}) });
-        if (process.env.REHEARSAL_VERBOSE === '1') process.stderr.write(`  [cluster] ${body.tool} ${body.args.join(' ').slice(0, 160)} → ${result.exitCode}\n`);
-        res.end(JSON.stringify(result));
-        return;
-      }
-      if (req.url === '/forward') {
-        calls.push({ tool: 'kubectl', args: ['port-forward', '-n', body.namespace!, body.target!], stdin: '' });
-        const { url } = await cluster.portForward(body.namespace!, body.target!);
-        res.end(JSON.stringify({ url }));
-        return;
-      }
-      res.statusCode = 404;
-      res.end('{}');
-    } catch (error) {
-      res.end(JSON.stringify({ exitCode: 1, stdout: '', stderr: `rehearsal: ${(error as Error).message}\n` }));
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+export async function serveRehearsalCluster(cluster: RehearsalCluster): Promise<StandInServer> {
+  const served = await serveStandIns(
+    async ({ tool, args: asked, stdin }) => {
+      const args = withoutAccessFlags(asked);
+      const result = await cluster.run(tool as ClusterToolName, args, { timeoutMs: 60_000, ...(stdin ? { input: stdin } : {}) });
+      if (process.env.REHEARSAL_VERBOSE === '1') process.stderr.write(`  [cluster] ${tool} ${args.join(' ').slice(0, 160)} → ${result.exitCode}\n`);
+      return result;
+    },
+    {
+      '/forward': async (body) => {
+        const { namespace, target } = JSON.parse(body) as { namespace: string; target: string };
+        served.calls.push({ tool: 'kubectl', args: ['port-forward', '-n', namespace, target], stdin: '' });
+        return JSON.stringify(await cluster.portForward(namespace, target).then(({ url }) => ({ url })));
+      },
+    },
+  );
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    ...served,
+    // The calls as the tools were asked, less the one cluster's context: what a test compares.
+    get calls() {
+      return served.calls.map((call) => ({ ...call, args: withoutAccessFlags(call.args) }));
+    },
   };
 }

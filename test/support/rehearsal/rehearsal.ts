@@ -15,7 +15,7 @@ import { startKialiDouble } from '../kiali-double.ts';
 import { startSimMesh, type Breakage } from '../mesh-sim/mesh.ts';
 import { SpanCollector } from '../mesh-sim/tracing.ts';
 import { startPrometheus } from '../prometheus-harness.ts';
-import { bundleClusterTools } from '../stand-ins/bundle.ts';
+import { writeClusterTools } from '../stand-ins/bundle.ts';
 import { startStaticHttpServer } from '../static-http-server.ts';
 import { RehearsalCluster, serveRehearsalCluster } from './cluster.ts';
 
@@ -114,7 +114,7 @@ export async function rehearse(options: RehearsalOptions): Promise<Rehearsal> {
     try {
       const bin = path.join(dir, 'bin');
       mkdirSync(bin, { recursive: true });
-      await bundleClusterTools(bin);
+      await writeClusterTools(bin, served.url);
       // Docker is running and has no kind node yet: the preflight of a first run.
       if (kind) writeEngine(bin);
       const kubeconfig = path.join(dir, 'kubeconfig');

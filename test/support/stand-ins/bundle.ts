@@ -1,7 +1,8 @@
-import { chmodSync, copyFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { fromRoot } from '../../../helpers/config/data-file.ts';
+import { writeForwardingStandIns } from './forwarding.ts';
 
 /**
  * Bundles a stand-in executable (test/support/stand-ins/<source>.ts) into one Node script at <dir>/<name>: tsx
@@ -23,14 +24,12 @@ export async function bundleStandIn(name: string, dir: string, source = name): P
   return outfile;
 }
 
-/** The rehearsal's kubectl, helm, kind and istioctl: one bundle, copied under each name (it reads which from argv[1]). */
-export async function bundleClusterTools(dir: string): Promise<Record<'kubectl' | 'helm' | 'kind' | 'istioctl', string>> {
-  const bundled = await bundleStandIn('cluster-tool.mjs', dir, 'cluster-tool');
-  const tools = {} as Record<'kubectl' | 'helm' | 'kind' | 'istioctl', string>;
-  for (const name of ['kubectl', 'helm', 'kind', 'istioctl'] as const) {
-    tools[name] = path.join(dir, name);
-    copyFileSync(bundled, tools[name]);
-    chmodSync(tools[name], 0o755);
-  }
-  return tools;
+/**
+ * The rehearsal's kubectl, helm, kind and istioctl: stand-ins that pass each call to the rehearsal's cluster server
+ * at `url` (test/support/stand-ins/forwarding.ts), except `kubectl port-forward`, which listens and relays until it
+ * is stopped: that is a Node script (port-forward.ts).
+ */
+export async function writeClusterTools(dir: string, url: string): Promise<Record<'kubectl' | 'helm' | 'kind' | 'istioctl', string>> {
+  const portForward = await bundleStandIn('port-forward.mjs', dir, 'port-forward');
+  return writeForwardingStandIns(dir, ['kubectl', 'helm', 'kind', 'istioctl'], url, { kubectl: { whenArg: 'port-forward', to: portForward } });
 }
