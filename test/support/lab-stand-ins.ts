@@ -126,12 +126,24 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Holds a loopback port, as another program on a laptop would, until `release`. */
+/**
+ * Holds a loopback port, as another program on a laptop would, until `release`, which also drops the connections
+ * it accepted meanwhile (a probe that reached it would otherwise keep the port held).
+ */
 export async function holdPort(port = 0): Promise<{ port: number; release: () => Promise<void> }> {
-  const server = net.createServer();
+  const accepted = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    accepted.add(socket);
+    socket.once('close', () => accepted.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  return { port: (server.address() as net.AddressInfo).port, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const release = () =>
+    new Promise<void>((resolve) => {
+      for (const socket of accepted) socket.destroy();
+      server.close(() => resolve());
+    });
+  return { port: (server.address() as net.AddressInfo).port, release };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { pollUntil } from '../../helpers/wait/poll.ts';
 import { startIstioExporter, type IstioExporter } from './istio-exporter.ts';
+import { freePort, holdPort } from './lab-stand-ins.ts';
 import {
   PrometheusStartError,
   prometheusAvailability,
@@ -110,6 +111,21 @@ describe.skipIf(!availability.available)('a real Prometheus scraping the exporte
     expect(message).toMatch(/every scrape target \(127\.0\.0\.1:1\) to be up; last seen: 0 of 1 up/);
     expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('starts on another port when the one it found is taken before Prometheus binds it, three times at most', async () => {
+    const held = await holdPort();
+    try {
+      const ports = [held.port, held.port];
+      const started = await startPrometheus({ scrapeTargets: [exporter.target], port: async () => ports.shift() ?? freePort() });
+      expect(ports).toEqual([]);
+      expect(started.url).not.toBe(`http://127.0.0.1:${held.port}`);
+      await started.stop();
+      const error = await startPrometheus({ scrapeTargets: [exporter.target], port: async () => held.port }).catch((e: unknown) => e);
+      expect((error as PrometheusStartError).message).toMatch(new RegExp(`127\\.0\\.0\\.1:${held.port}.*address already in use`));
+    } finally {
+      await held.release();
+    }
   });
 
   // Last: it stops the shared instance (afterAll's second stop() is a no-op).

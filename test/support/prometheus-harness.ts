@@ -74,6 +74,8 @@ export interface StartPrometheusOptions {
   scrapeIntervalMs?: number;
   binary?: string;
   timeouts?: Partial<typeof harnessTimeouts>;
+  /** Where the port to listen on comes from: freePort unless a test says otherwise. */
+  port?: () => Promise<number>;
 }
 
 export interface PrometheusHarness {
@@ -83,7 +85,22 @@ export interface PrometheusHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts Prometheus on a free loopback port. freePort closes the port it found before Prometheus binds it, and on a
+ * busy machine another process can take it in between: that one failure ("address already in use") is tried again
+ * on another port, up to three times; any other is thrown as it is.
+ */
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusHarness> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startPrometheusOnce(options);
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof PrometheusStartError) || !error.message.includes('address already in use')) throw error;
+    }
+  }
+}
+
+async function startPrometheusOnce(options: StartPrometheusOptions): Promise<PrometheusHarness> {
   const found = options.binary ? undefined : prometheusAvailability();
   const binary = options.binary ?? (found?.available ? found.binary : undefined);
   if (!binary) throw new MeshproofError('prometheus is not installed', installHint);
@@ -101,7 +118,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   ].join('\n');
   await writeFile(join(dir, 'prometheus.yml'), config);
 
-  const port = await freePort();
+  const port = await (options.port ?? freePort)();
   const url = `http://127.0.0.1:${port}`;
   const args = [
     `--config.file=${join(dir, 'prometheus.yml')}`,
