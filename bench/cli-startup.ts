@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { fromRoot } from '../helpers/config/data-file.ts';
 
-const commands = [['--help'], ['versions'], ['features'], ['config'], ['judge', 'docs/recordings/healthy-rate.json']];
+const commands = [['--help'], ['versions'], ['features'], ['config'], ['plan'], ['judge', 'docs/recordings/healthy-rate.json']];
 
 async function wallMs(file: string, args: string[]): Promise<number> {
   const started = performance.now();

@@ -7,7 +7,7 @@ import { ConfigError, describeIssue } from '../errors.ts';
 
 /**
  * The repository root, so data files resolve the same from the CLI, vitest and global-setup: two folders up from
- * this file, or three from its compiled copy in dist/helpers/config/ (the CLI's install-time build).
+ * this file, or three from the CLI's install-time build in dist/helpers/cli/ (build-cli.mjs).
  */
 const twoUp = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const projectRoot = path.basename(twoUp) === 'dist' && !existsSync(path.join(twoUp, 'package.json')) ? path.dirname(twoUp) : twoUp;
