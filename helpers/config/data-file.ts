@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -29,6 +29,24 @@ export function resolveDataPath(file: string, env: NodeJS.ProcessEnv = process.e
   return path.resolve(projectRoot, file);
 }
 
+const parsedFiles = new Map<string, { stamp: string; value: unknown }>();
+
+/**
+ * A data file read and parsed by `parse`, once per version of the file in this process: a run plans the stack,
+ * applies and restores fixtures, and a self-test worker builds plans dozens of times, each reading the same files.
+ * The file's modification time and size say when it changed; each caller gets a copy of its own to change.
+ */
+export function readParsed<T>(where: string, parse: (text: string) => T): T {
+  const { mtimeMs, size } = statSync(where);
+  const stamp = `${mtimeMs}:${size}`;
+  let cached = parsedFiles.get(where);
+  if (cached?.stamp !== stamp) {
+    cached = { stamp, value: parse(readFileSync(where, 'utf8')) };
+    parsedFiles.set(where, cached);
+  }
+  return structuredClone(cached.value) as T;
+}
+
 /**
  * Reads one YAML data file (a path relative to the project root, or absolute) and validates it; an invalid
  * file is a ConfigError naming the file and every bad field.
@@ -36,7 +54,7 @@ export function resolveDataPath(file: string, env: NodeJS.ProcessEnv = process.e
 export function loadYamlData<S extends z.ZodType>(file: string, schema: S): z.infer<S> {
   let document: unknown;
   try {
-    document = parse(readFileSync(resolveDataPath(file), 'utf8'));
+    document = readParsed(resolveDataPath(file), parse);
   } catch (error) {
     throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`);
   }

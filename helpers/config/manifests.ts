@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { resolveDataPath } from './data-file.ts';
+import { readParsed, resolveDataPath } from './data-file.ts';
 import type { IstioRelease } from './versions.ts';
 import { MeshproofError } from '../errors.ts';
 
@@ -44,11 +44,14 @@ export function loadFixture(file: string): FixtureObject[] {
   if (!existsSync(where)) {
     throw new ManifestError(file, undefined, `no such file (looked for ${path.relative(process.cwd(), where) || where})`, 'Restore the file, or point MESHPROOF_FIXTURES_DIR at a complete copy of fixtures/.');
   }
-  const text = readFileSync(where, 'utf8');
+  // Parsed once per version of the file (readParsed); each document's first error, or its value.
+  const documents = readParsed(where, (text) =>
+    parseAllDocuments(text).map((document) => (document.errors.length > 0 ? { error: document.errors[0]!.message } : { value: document.toJS() as unknown })),
+  );
   const objects: FixtureObject[] = [];
-  for (const document of parseAllDocuments(text)) {
-    if (document.errors.length > 0) throw new ManifestError(file, undefined, `not valid YAML: ${document.errors[0]!.message}`);
-    const value = document.toJS() as unknown;
+  for (const document of documents) {
+    if ('error' in document) throw new ManifestError(file, undefined, `not valid YAML: ${document.error}`);
+    const { value } = document;
     if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) throw new ManifestError(file, undefined, 'a document is not a Kubernetes object');
     const object = value as KubeObject;

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { loadFixture, renderForRelease, type FixtureObject } from '../config/manifests.ts';
 import { validateObjects } from '../config/manifest-schemas.ts';
 import type { MeshproofConfig } from '../config/config.ts';
-import { loadYamlData, resolveDataPath } from '../config/data-file.ts';
+import { loadYamlData, readParsed, resolveDataPath } from '../config/data-file.ts';
 import { ConfigError } from '../errors.ts';
 
 /**
@@ -159,7 +158,7 @@ export function addonVersionsFor(istioVersion: string): AddonVersions {
 function readValues(file: string): Record<string, unknown> {
   let values: unknown;
   try {
-    values = parseYaml(readFileSync(resolveDataPath(file), 'utf8'));
+    values = readParsed(resolveDataPath(file), parseYaml);
   } catch (error) {
     throw new ConfigError(`${file} is not valid YAML: ${(error as Error).message}`);
   }
