@@ -68,26 +68,28 @@ const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 interface Histogram {
   labels: Record<string, string>;
+  /** The label block, written once: a scrape every second renders every series again. */
+  block: string;
   buckets: number[];
   sum: number;
   count: number;
 }
 
 export async function startIstioExporter(): Promise<IstioExporter> {
-  const counters = new Map<string, { labels: Record<string, string>; value: number }>();
+  const counters = new Map<string, { labels: Record<string, string>; block: string; value: number }>();
   const histograms = new Map<string, Histogram>();
 
   const render = (): string => {
     const lines = ['# TYPE istio_requests_total counter'];
-    for (const { labels, value } of counters.values()) lines.push(`istio_requests_total${fmt(labels)} ${value}`);
+    for (const { block, value } of counters.values()) lines.push(`istio_requests_total${block} ${value}`);
     lines.push('# TYPE istio_request_duration_milliseconds histogram');
     for (const h of histograms.values()) {
-      istioDurationBucketsMs.forEach((le, i) =>
-        lines.push(`istio_request_duration_milliseconds_bucket${fmt({ ...h.labels, le: String(le) })} ${h.buckets[i]}`),
-      );
-      lines.push(`istio_request_duration_milliseconds_bucket${fmt({ ...h.labels, le: '+Inf' })} ${h.count}`);
-      lines.push(`istio_request_duration_milliseconds_sum${fmt(h.labels)} ${h.sum}`);
-      lines.push(`istio_request_duration_milliseconds_count${fmt(h.labels)} ${h.count}`);
+      // The bucket's block is the series' with `le` last, as fmt would write it.
+      const withLe = (le: string) => `${h.block.slice(0, -1)},le="${le}"}`;
+      istioDurationBucketsMs.forEach((le, i) => lines.push(`istio_request_duration_milliseconds_bucket${withLe(String(le))} ${h.buckets[i]}`));
+      lines.push(`istio_request_duration_milliseconds_bucket${withLe('+Inf')} ${h.count}`);
+      lines.push(`istio_request_duration_milliseconds_sum${h.block} ${h.sum}`);
+      lines.push(`istio_request_duration_milliseconds_count${h.block} ${h.count}`);
     }
     return `${lines.join('\n')}\n`;
   };
@@ -109,7 +111,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
       if (!(Number.isFinite(n) && n >= 0)) throw new RangeError(`a counter only goes up; cannot add ${n}`);
       const full = withDefaults(labels);
       const key = JSON.stringify(full);
-      const entry = counters.get(key) ?? { labels: full, value: 0 };
+      const entry = counters.get(key) ?? { labels: full, block: fmt(full), value: 0 };
       entry.value += n;
       counters.set(key, entry);
       return full;
@@ -120,7 +122,7 @@ export async function startIstioExporter(): Promise<IstioExporter> {
       }
       const full = withDefaults(labels);
       const key = JSON.stringify(full);
-      const h = histograms.get(key) ?? { labels: full, buckets: istioDurationBucketsMs.map(() => 0), sum: 0, count: 0 };
+      const h = histograms.get(key) ?? { labels: full, block: fmt(full), buckets: istioDurationBucketsMs.map(() => 0), sum: 0, count: 0 };
       istioDurationBucketsMs.forEach((le, i) => {
         if (durationMs <= le) h.buckets[i]! += count;
       });
