@@ -69,8 +69,12 @@ export async function restoreBaseline(runner: ClusterRunner, config: MeshproofCo
 
 /** Every feature's configuration, read and validated as a suite would apply it (probe routes included). */
 export async function validateFeatureConfigs(): Promise<{ feature: FeatureName; applied: AppliedConfig }[]> {
-  const withFiles = featureNames.filter((feature) => featureFixtures[feature].length > 0);
-  return Promise.all(withFiles.map(async (feature) => ({ feature, applied: await prepareFeatureConfig(featureFixtures[feature]) })));
+  // One feature after another: the first invalid file in catalogue order is the one named.
+  const validated: { feature: FeatureName; applied: AppliedConfig }[] = [];
+  for (const feature of featureNames.filter((name) => featureFixtures[name].length > 0)) {
+    validated.push({ feature, applied: await prepareFeatureConfig(featureFixtures[feature]) });
+  }
+  return validated;
 }
 
 /** The plan's last section: what each feature suite applies, validated. */
