@@ -5,10 +5,10 @@ import { fromRoot } from '../../../helpers/config/data-file.ts';
 import { writeForwardingStandIns } from './forwarding.ts';
 
 /**
- * Bundles a stand-in executable (test/support/stand-ins/<source>.ts) into one Node script at <dir>/<name>: tsx
- * would compile it again on every call, and the production runner calls kubectl dozens of times per feature.
+ * Bundles a Node stand-in (test/support/stand-ins/<source>.ts) into one executable script at <dir>/<name>: run
+ * through tsx, it would compile its TypeScript again at every start.
  */
-export async function bundleStandIn(name: string, dir: string, source = name): Promise<string> {
+async function bundleStandIn(name: string, dir: string, source = name): Promise<string> {
   const outfile = path.join(dir, name);
   await build({
     entryPoints: [fromRoot('test', 'support', 'stand-ins', `${source}.ts`)],
