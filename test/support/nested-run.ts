@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadConfig, type MeshproofConfig } from '../../helpers/config/config.ts';
+import { loadConfig } from '../../helpers/config/config.ts';
 import { fromRoot } from '../../helpers/config/data-file.ts';
 import type { PhaseRecord } from '../../helpers/provision/progress.ts';
 import type { MeshproofRun } from '../../helpers/suite/run.ts';
@@ -46,56 +46,50 @@ export async function runNestedSuites(options: NestedRunOptions): Promise<Nested
   const cluster = new InstantIstio(config.istio.version);
   const served = await serveStandIns((call) => cluster.answer(call));
   try {
-    return await runWithCluster(options, env, config, writeForwardingStandIns(path.join(dir, 'bin'), ['kubectl', 'istioctl'], served.url));
+    const { kubectl, istioctl } = writeForwardingStandIns(path.join(dir, 'bin'), ['kubectl', 'istioctl'], served.url);
+    const runId = options.runId ?? `nested-${Date.now()}`;
+    const run: MeshproofRun = {
+      runId,
+      config,
+      access: { kubeconfig: undefined, context: 'kind-meshproof' },
+      mesh: {
+        ingressUrl: options.ingressUrl,
+        addons: { prometheus: options.ingressUrl, grafana: options.ingressUrl, jaeger: options.ingressUrl, kiali: options.ingressUrl },
+        kubernetesVersion: '1.36.4',
+        istioVersion: config.istio.version,
+      },
+      tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl },
+    };
+    const suitesDir = path.join(dir, 'suites');
+    mkdirSync(suitesDir, { recursive: true });
+    for (const [name, source] of Object.entries(options.suites)) writeFileSync(path.join(suitesDir, name), source);
+    const setupFile = path.join(dir, 'global-setup.ts');
+    writeFileSync(
+      setupFile,
+      [
+        `import { finishRun } from ${JSON.stringify(fromRoot('helpers', 'report', 'finish.ts'))};`,
+        `const run = ${JSON.stringify(run)};`,
+        `export default function setup(project) {`,
+        `  const startedAt = Date.now();`,
+        `  project.provide('meshproof', run);`,
+        `  return () => { finishRun({ config: run.config, runId: run.runId, versions: { istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion }, target: 'kind (nested run)', setupPhases: ${JSON.stringify(phases(Date.now()))}, startedAt }); };`,
+        `}`,
+      ].join('\n'),
+    );
+    writeFileSync(
+      path.join(dir, 'vitest.config.mjs'),
+      `export default { test: { include: ['suites/**/*.test.ts'], globalSetup: [${JSON.stringify(setupFile)}], fileParallelism: false, isolate: false, testTimeout: 60000, ` +
+        `reporters: ['default', ['allure-vitest/reporter', { resultsDir: ${JSON.stringify(path.join(reportsDir, 'allure-results'))} }]] } };\n`,
+    );
+    // Run from the run's folder, as `npm test` runs from the project's: test names are relative to it.
+    const result = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--config', path.join(dir, 'vitest.config.mjs'), '--root', dir], {
+      cwd: dir,
+      reject: false,
+      all: true,
+      env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
+    });
+    return { exitCode: result.exitCode, output: result.all ?? '', reportsDir, runId };
   } finally {
     await served.close();
   }
-}
-
-/** The nested run itself, the stand-ins in place. */
-async function runWithCluster(options: NestedRunOptions, env: Record<string, string>, config: MeshproofConfig, { kubectl, istioctl }: Record<'kubectl' | 'istioctl', string>): Promise<NestedRun> {
-  const { dir } = options;
-  const reportsDir = env.MESHPROOF_REPORTS_DIR!;
-  const runId = options.runId ?? `nested-${Date.now()}`;
-  const run: MeshproofRun = {
-    runId,
-    config,
-    access: { kubeconfig: undefined, context: 'kind-meshproof' },
-    mesh: {
-      ingressUrl: options.ingressUrl,
-      addons: { prometheus: options.ingressUrl, grafana: options.ingressUrl, jaeger: options.ingressUrl, kiali: options.ingressUrl },
-      kubernetesVersion: '1.36.4',
-      istioVersion: config.istio.version,
-    },
-    tools: { kind: '/bin/false', helm: '/bin/false', kubectl, istioctl },
-  };
-  const suitesDir = path.join(dir, 'suites');
-  mkdirSync(suitesDir, { recursive: true });
-  for (const [name, source] of Object.entries(options.suites)) writeFileSync(path.join(suitesDir, name), source);
-  const setupFile = path.join(dir, 'global-setup.ts');
-  writeFileSync(
-    setupFile,
-    [
-      `import { finishRun } from ${JSON.stringify(fromRoot('helpers', 'report', 'finish.ts'))};`,
-      `const run = ${JSON.stringify(run)};`,
-      `export default function setup(project) {`,
-      `  const startedAt = Date.now();`,
-      `  project.provide('meshproof', run);`,
-      `  return () => { finishRun({ config: run.config, runId: run.runId, versions: { istio: run.mesh.istioVersion, kubernetes: run.mesh.kubernetesVersion }, target: 'kind (nested run)', setupPhases: ${JSON.stringify(phases(Date.now()))}, startedAt }); };`,
-      `}`,
-    ].join('\n'),
-  );
-  writeFileSync(
-    path.join(dir, 'vitest.config.mjs'),
-    `export default { test: { include: ['suites/**/*.test.ts'], globalSetup: [${JSON.stringify(setupFile)}], fileParallelism: false, isolate: false, testTimeout: 60000, ` +
-      `reporters: ['default', ['allure-vitest/reporter', { resultsDir: ${JSON.stringify(path.join(reportsDir, 'allure-results'))} }]] } };\n`,
-  );
-  // Run from the run's folder, as `npm test` runs from the project's: test names are relative to it.
-  const result = await execa(fromRoot('node_modules', '.bin', 'vitest'), ['run', '--config', path.join(dir, 'vitest.config.mjs'), '--root', dir], {
-    cwd: dir,
-    reject: false,
-    all: true,
-    env: { ...process.env, ...env, FORCE_COLOR: '0', NO_COLOR: '1' },
-  });
-  return { exitCode: result.exitCode, output: result.all ?? '', reportsDir, runId };
 }

@@ -115,21 +115,14 @@ export class RehearsalCluster implements ClusterRunner {
   }
 }
 
-/** The run's kubeconfig and context flags: the rehearsal has one cluster, so they are read and dropped. */
-function withoutAccessFlags(args: string[]): string[] {
-  const valued = new Set(['--context', '--kube-context', '--kubeconfig']);
-  return args.filter((arg, i) => !valued.has(arg) && !valued.has(args[i - 1] ?? ''));
-}
-
 /**
  * The cluster on loopback, for the stand-in executables (test/support/stand-ins/forwarding.ts): each call is
  * answered as the tool would; POST /forward says where a port-forward leads (the port-forward stand-in itself
- * listens and relays, as kubectl does). Every call is kept, in order, without the access flags.
+ * listens and relays, as kubectl does). Every call is kept, in order.
  */
 export async function serveRehearsalCluster(cluster: RehearsalCluster): Promise<StandInServer> {
   const served = await serveStandIns(
-    async ({ tool, args: asked, stdin }) => {
-      const args = withoutAccessFlags(asked);
+    async ({ tool, args, stdin }) => {
       const result = await cluster.run(tool as ClusterToolName, args, { timeoutMs: 60_000, ...(stdin ? { input: stdin } : {}) });
       if (process.env.REHEARSAL_VERBOSE === '1') process.stderr.write(`  [cluster] ${tool} ${args.join(' ').slice(0, 160)} → ${result.exitCode}\n`);
       return result;
@@ -142,11 +135,5 @@ export async function serveRehearsalCluster(cluster: RehearsalCluster): Promise<
       },
     },
   );
-  return {
-    ...served,
-    // The calls as the tools were asked, less the one cluster's context: what a test compares.
-    get calls() {
-      return served.calls.map((call) => ({ ...call, args: withoutAccessFlags(call.args) }));
-    },
-  };
+  return served;
 }

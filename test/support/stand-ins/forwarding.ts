@@ -12,7 +12,7 @@ import { shellQuote, writeScript } from '../temp.ts';
  * milliseconds where Node takes a tenth of a second.
  */
 
-/** One call as the stand-in received it. */
+/** One call as the stand-in received it, less the access flags (withoutAccessFlags). */
 export interface StandInCall {
   tool: string;
   args: string[];
@@ -24,6 +24,15 @@ export interface StandInServer {
   /** Every call, in the order they came. */
   calls: StandInCall[];
   close(): Promise<void>;
+}
+
+/**
+ * The run's kubeconfig and context flags (`--context`, helm's `--kube-context`, `--kubeconfig`, each with its value):
+ * the cluster behind the stand-ins is the one cluster there is, so they are read and dropped.
+ */
+function withoutAccessFlags(args: string[]): string[] {
+  const valued = new Set(['--context', '--kube-context', '--kubeconfig']);
+  return args.filter((arg, i) => !valued.has(arg) && !valued.has(args[i - 1] ?? ''));
 }
 
 /** What the stand-in evaluates to behave as the tool did: its stdout, its stderr, its exit code. */
@@ -56,7 +65,7 @@ export async function serveStandIns(
       return;
     }
     const fields = new URLSearchParams(body);
-    const call: StandInCall = { tool: fields.get('tool') ?? '', args: fields.getAll('arg'), stdin: fields.get('stdin') ?? '' };
+    const call: StandInCall = { tool: fields.get('tool') ?? '', args: withoutAccessFlags(fields.getAll('arg')), stdin: fields.get('stdin') ?? '' };
     calls.push(call);
     const result = await Promise.resolve()
       .then(() => answer(call))

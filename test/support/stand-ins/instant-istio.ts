@@ -28,8 +28,7 @@ export class InstantIstio {
 
   constructor(private readonly istioVersion: string) {}
 
-  answer({ tool, args: asked, stdin }: StandInCall): CommandResult {
-    const args = asked.filter((arg, i, all) => arg !== '--context' && all[i - 1] !== '--context');
+  answer({ tool, args, stdin }: StandInCall): CommandResult {
     return tool === 'istioctl' ? this.istioctl(args) : this.kubectl(args, stdin);
   }
 
